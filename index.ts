@@ -1,0 +1,42 @@
+/**
+ * freebies — streaming data pipelines with YOLOv4's Bag of Freebies for TensorFlow.js.
+ *
+ * ```ts
+ * import { fromYolo, decode, augment, flip, letterbox, batch, toTensors } from 'freebies';
+ * const pipeline = fromYolo('datasets/coco128').pipe(decode(), augment(flip()), letterbox(608), batch(16), toTensors());
+ * for await (const b of pipeline) { ...; b.dispose(); }
+ * ```
+ * @packageDocumentation
+ */
+export * from './src/core/types.ts';
+export { ConfigError, SampleError } from './src/core/errors.ts';
+export { Rng } from './src/core/rng.ts';
+
+export { convertBoxes, boxCandidates, type BoxFormat, type BoxFilterOptions } from './src/kernels/boxes.ts';
+export { letterboxParams, type LetterboxParams, type LetterboxOptions } from './src/kernels/letterbox.ts';
+export { registerKernel } from './src/kernels/registry.ts';
+export type { TransformSpec, Kernel } from './src/kernels/transform.ts';
+
+export { indexDataset, indexYolo, indexCoco, indexVoc } from './src/io/index.ts';
+export type { DatasetIndex, DatasetItem } from './src/io/dataset.ts';
+export { decodeImage, type DecodeOptions } from './src/io/decode.ts';
+
+export { Pipeline } from './src/stream/pipeline.ts';
+export { PipelineContext, contextOf, type RunReport } from './src/stream/context.ts';
+export { fromDataset, fromYolo, fromCoco, fromVoc, fromFolder, type SourceOptions } from './src/stream/sources.ts';
+export type { StageReport } from './src/profile/meter.ts';
+
+export { flip, type FlipOptions } from './src/transforms/flip.ts';
+
+export { decode, type DecodeOperatorOptions } from './operators/decode.ts';
+export { augment } from './operators/augment.ts';
+export { letterbox, type LetterboxOperatorOptions } from './operators/letterbox.ts';
+export { batch, type BatchOptions } from './operators/batch.ts';
+export { toTensors, type ToTensorsOptions } from './operators/to-tensors.ts';
+export { prefetch } from './operators/prefetch.ts';
+
+export type { SampleBatch } from './src/batch/types.ts';
+export type { Batch } from './src/tensor/batch.ts';
+export { initBackend, type BackendChoice } from './src/tensor/backend.ts';
+export { imagesAndBoxes, type BatchToElement } from './src/tensor/dataset.ts';
+export type { PipelineFileOptions } from "./src/cli/pipeline-file.ts";

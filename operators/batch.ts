@@ -1,0 +1,60 @@
+/**
+ * `batch(size)`: group samples into batches. The last, partial batch of a finite
+ * stream is kept unless `dropLast`. Registers its size so demand can bound the
+ * samples in flight to whole batches.
+ */
+import { Observable, type OperatorFunction } from 'rxjs';
+import { z } from 'zod';
+import type { Sample } from '../src/core/types.ts';
+import type { SampleBatch } from '../src/batch/types.ts';
+import { contextOf } from '../src/stream/context.ts';
+import { validate } from '../src/stream/options.ts';
+
+const schema = z
+  .object({
+    size: z.number().int('batch size must be a whole number').min(1, 'batch size must be ≥ 1, e.g. batch(16)'),
+    dropLast: z.boolean().default(false),
+  })
+  .strict();
+
+/** Options of {@link batch}. */
+export interface BatchOptions {
+  /** Drop a final batch smaller than `size`. Default false. */
+  dropLast?: boolean;
+}
+
+/** Group consecutive samples into batches of `size`. */
+export function batch(size: number, options: BatchOptions = {}): OperatorFunction<Sample, SampleBatch> {
+  const o = validate(schema, { size, ...options }, 'batch()');
+  return (source) => {
+    const ctx = contextOf(source);
+    ctx.maxBatchSize = Math.max(ctx.maxBatchSize, o.size);
+    const meter = ctx.stage('batch');
+    return new Observable<SampleBatch>((subscriber) => {
+      let buffer: Sample[] = [];
+      const emit = (): void => {
+        const samples = buffer;
+        buffer = [];
+        meter.setBuffered(0);
+        meter.count();
+        subscriber.next({ samples, size: samples.length, ids: samples.map((s) => s.id) });
+      };
+      const sub = source.subscribe({
+        next: (s) => {
+          buffer.push(s);
+          meter.setBuffered(buffer.length);
+          if (buffer.length >= o.size) emit();
+        },
+        error: (err) => subscriber.error(err),
+        complete: () => {
+          if (buffer.length > 0) {
+            if (o.dropLast) ctx.drop(buffer.length, true);
+            else emit();
+          }
+          subscriber.complete();
+        },
+      });
+      return () => sub.unsubscribe();
+    });
+  };
+}

@@ -1,0 +1,38 @@
+/**
+ * `letterbox(size)`: resize keeping the aspect ratio and pad with grey 114 to the
+ * network size (YOLOv5 `letterbox`, SPEC §3). Runs on the worker pool.
+ */
+import type { OperatorFunction } from 'rxjs';
+import { z } from 'zod';
+import type { Sample } from '../src/core/types.ts';
+import { poolStage } from '../src/stream/pool-stage.ts';
+import { validate } from '../src/stream/options.ts';
+
+const side = z.number().int('size must be a whole number of pixels').min(1, 'size must be ≥ 1');
+const schema = z
+  .object({
+    size: z.union([side, z.object({ width: side, height: side }).strict()]),
+    scaleUp: z.boolean().default(true),
+    auto: z.boolean().default(false),
+    stride: z.number().int().min(1).default(32),
+  })
+  .strict();
+
+/** Options of {@link letterbox}. */
+export interface LetterboxOperatorOptions {
+  /** Enlarge small images. Default true. */
+  scaleUp?: boolean;
+  /** Pad only to the next multiple of `stride`. Default false (every output is exactly `size`). */
+  auto?: boolean;
+  stride?: number;
+}
+
+/** Letterbox every sample to `size` (a square side, or `{width, height}`). */
+export function letterbox(
+  size: number | { width: number; height: number },
+  options: LetterboxOperatorOptions = {},
+): OperatorFunction<Sample, Sample> {
+  const o = validate(schema, { size, ...options }, 'letterbox()');
+  const to = typeof o.size === 'number' ? { width: o.size, height: o.size } : o.size;
+  return poolStage('letterbox', [{ name: 'letterbox', p: 1, options: { ...to, scaleUp: o.scaleUp, auto: o.auto, stride: o.stride } }]);
+}

@@ -1,0 +1,45 @@
+/**
+ * Pipeline files: a module whose default export takes the run's options and returns
+ * a pipeline. TypeScript files are loaded through tsx, so users write them as-is.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { ConfigError } from '../core/errors.ts';
+import type { Pipeline } from '../stream/pipeline.ts';
+
+/** What the CLI passes to a pipeline file's default export. */
+export interface PipelineFileOptions {
+  /** Dataset folder or annotation file. */
+  data: string;
+  seed?: number;
+  epochs?: number;
+  /** Worker threads (default: cores). */
+  workers?: number;
+  /** Network input size. */
+  size?: number;
+  batchSize?: number;
+  /** Use only the first `limit` samples of each epoch. */
+  limit?: number;
+}
+
+/** A pipeline file's default export. */
+export type PipelineFactory = (options: PipelineFileOptions) => Pipeline<unknown>;
+
+/** Import a pipeline file and return its factory; fails with a message that says what to fix. */
+export async function loadPipelineFile(file: string): Promise<PipelineFactory> {
+  const abs = path.resolve(file);
+  if (!fs.existsSync(abs)) throw new ConfigError(`no pipeline file at "${abs}": pass a file such as pipelines/basic.ts`);
+  if (/\.[cm]?ts$/.test(abs)) {
+    const { register } = await import('tsx/esm/api');
+    register();
+  }
+  const mod = (await import(pathToFileURL(abs).href)) as { default?: unknown };
+  if (typeof mod.default !== 'function') {
+    throw new ConfigError(
+      `${file}: the default export must be a function (options) => pipeline, e.g. ` +
+        '`export default ({ data }) => fromFolder(data).pipe(decode(), ...)`',
+    );
+  }
+  return mod.default as PipelineFactory;
+}

@@ -1,0 +1,50 @@
+/** Horizontal and vertical flips (SPEC §3): exact, their own inverse. */
+import type { Annotated, RawImage } from '../core/types.ts';
+
+/** Mirror pixels left–right. */
+export function flipImageHorizontal(src: RawImage): RawImage {
+  const { width, height } = src;
+  const data = src.data;
+  const out = new Uint8Array(data.length);
+  const row = width * 3;
+  for (let y = 0; y < height; y++) {
+    const base = y * row;
+    for (let s = base, d = base + row - 3; s < base + row; s += 3, d -= 3) {
+      out[d] = data[s]!;
+      out[d + 1] = data[s + 1]!;
+      out[d + 2] = data[s + 2]!;
+    }
+  }
+  return { data: out, width, height };
+}
+
+/** Mirror pixels top–bottom. */
+export function flipImageVertical(src: RawImage): RawImage {
+  const { width, height } = src;
+  const out = new Uint8Array(src.data.length);
+  const row = width * 3;
+  for (let y = 0; y < height; y++) out.set(src.data.subarray(y * row, (y + 1) * row), (height - 1 - y) * row);
+  return { data: out, width, height };
+}
+
+/** Flip a sample; `x1' = W − x2, x2' = W − x1` (and the same on y for vertical). */
+export function flipKernel<T extends Annotated>(s: T, direction: 'horizontal' | 'vertical'): T {
+  const { width: W, height: H } = s.image;
+  const boxes = new Float32Array(s.boxes.length);
+  if (direction === 'horizontal') {
+    for (let i = 0; i < boxes.length; i += 4) {
+      boxes[i] = W - s.boxes[i + 2]!;
+      boxes[i + 1] = s.boxes[i + 1]!;
+      boxes[i + 2] = W - s.boxes[i]!;
+      boxes[i + 3] = s.boxes[i + 3]!;
+    }
+    return { ...s, image: flipImageHorizontal(s.image), boxes };
+  }
+  for (let i = 0; i < boxes.length; i += 4) {
+    boxes[i] = s.boxes[i]!;
+    boxes[i + 1] = H - s.boxes[i + 3]!;
+    boxes[i + 2] = s.boxes[i + 2]!;
+    boxes[i + 3] = H - s.boxes[i + 1]!;
+  }
+  return { ...s, image: flipImageVertical(s.image), boxes };
+}

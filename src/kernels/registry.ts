@@ -1,0 +1,26 @@
+/**
+ * Every kernel the worker can run, by name. A new transform registers here once and
+ * is available inline and in every worker.
+ */
+import type { Kernel } from './transform.ts';
+import { flipKernel } from './flip.ts';
+import { letterboxKernel, type LetterboxOptions } from './letterbox.ts';
+
+const kernels = new Map<string, Kernel>();
+
+/** Register a kernel under `name` (replacing any earlier one). */
+export function registerKernel(name: string, kernel: Kernel): void {
+  kernels.set(name, kernel);
+}
+
+/** The kernel named `name`, if registered. */
+export function lookupKernel(name: string): Kernel | undefined {
+  return kernels.get(name);
+}
+
+registerKernel('flip', (s, o: { direction: 'horizontal' | 'vertical' }) => flipKernel(s, o.direction));
+registerKernel('letterbox', (s, o: { width: number; height: number } & LetterboxOptions) => {
+  const { letterbox, ...out } = letterboxKernel(s, o, o);
+  out.meta = { ...out.meta!, letterbox: { ratio: letterbox.ratio, padLeft: letterbox.padLeft, padTop: letterbox.padTop } };
+  return out;
+});

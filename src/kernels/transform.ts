@@ -1,0 +1,68 @@
+/**
+ * A transform as data: a named kernel, its options and its probability. Specs are
+ * plain objects so a whole chain crosses into a worker in one message; the worker
+ * looks each name up in the kernel registry and applies the chain in one task.
+ */
+import { Rng } from '../core/rng.ts';
+import type { Annotated, SampleMeta } from '../core/types.ts';
+
+/** A sample as kernels see it: pixels, boxes and the metadata a kernel may annotate. */
+export type KernelSample = Annotated & { meta?: SampleMeta };
+
+/** A pure kernel: pixels and boxes in, pixels and boxes out; random draws only from `rng`. */
+export type Kernel<O = any> = (s: KernelSample, options: O, rng: Rng) => KernelSample;
+
+/** A serialisable description of one transform in a chain. */
+export interface TransformSpec<O = Record<string, unknown>> {
+  /** The kernel's registry name, e.g. `flip`. */
+  name: string;
+  /** Probability that the transform is applied to a sample. */
+  p: number;
+  options: O;
+  /** Children, for the composition transforms `oneOf` and `someOf`. */
+  children?: TransformSpec[];
+}
+
+/** Looks kernels up by name; the worker and the inline path share one registry. */
+export type KernelLookup = (name: string) => Kernel | undefined;
+
+function applyForced(s: KernelSample, spec: TransformSpec, rng: Rng, lookup: KernelLookup): KernelSample {
+  if (spec.name === 'oneOf') {
+    // albumentations OneOf: pick one child with probability proportional to its p, then apply it.
+    const children = spec.children ?? [];
+    const total = children.reduce((a, c) => a + c.p, 0);
+    if (total <= 0) return s;
+    let u = rng.next() * total;
+    for (const c of children) {
+      u -= c.p;
+      if (u < 0) return applyForced(s, c, rng, lookup);
+    }
+    return applyForced(s, children[children.length - 1]!, rng, lookup);
+  }
+  if (spec.name === 'someOf') {
+    // albumentations SomeOf: n distinct children in declared order, each still subject to its own p.
+    const children = spec.children ?? [];
+    const n = Math.min((spec.options as { n?: number }).n ?? 1, children.length);
+    const chosen = rng.shuffle(children.map((_, i) => i)).slice(0, n).sort((a, b) => a - b);
+    for (const i of chosen) s = applySpec(s, children[i]!, rng, lookup);
+    return s;
+  }
+  const kernel = lookup(spec.name);
+  if (!kernel) throw new Error(`unknown transform "${spec.name}": it is not registered in this worker`);
+  return kernel(s, spec.options, rng);
+}
+
+/** Apply one spec with its probability. */
+export function applySpec(s: KernelSample, spec: TransformSpec, rng: Rng, lookup: KernelLookup): KernelSample {
+  if (!rng.chance(spec.p)) return s;
+  return applyForced(s, spec, rng, lookup);
+}
+
+/**
+ * Apply a chain. Transform `t` draws from the stream keyed `[...key, t]`, so adding a
+ * transform at the end never changes the draws of those before it.
+ */
+export function runChain(s: KernelSample, chain: readonly TransformSpec[], key: readonly number[], lookup: KernelLookup): KernelSample {
+  for (let t = 0; t < chain.length; t++) s = applySpec(s, chain[t]!, new Rng(...key, t), lookup);
+  return s;
+}

@@ -1,0 +1,80 @@
+/**
+ * Batch → tensors. Images are collated as bytes and normalised to 0..1 on the
+ * backend (cheaper than a float copy in JS); boxes, classes, weights and flags are
+ * padded to the batch's largest box count, with a count per image.
+ */
+import * as tf from '@tensorflow/tfjs';
+import type { SampleMeta } from '../core/types.ts';
+import type { SampleBatch } from '../batch/types.ts';
+
+/** A batch of tensors. The consumer owns it and must call `dispose()`. */
+export interface Batch {
+  /** [B,H,W,3] float32 in 0..1. */
+  images: tf.Tensor4D;
+  /** [B,N,4] float32 pixel x1,y1,x2,y2; rows past `counts[b]` are 0. */
+  boxes: tf.Tensor3D;
+  /** [B,N] int32; −1 in padding. */
+  classes: tf.Tensor2D;
+  /** [B,N] float32 per-box loss weights; 0 in padding. */
+  weights: tf.Tensor2D;
+  /** [B,N] int32 {@link BoxFlag} masks (1 = ignore region). */
+  flags: tf.Tensor2D;
+  /** [B] int32 boxes per image. */
+  counts: tf.Tensor1D;
+  ids: string[];
+  meta: SampleMeta[];
+  /** Number of images. */
+  size: number;
+  /** Free every tensor of the batch. */
+  dispose(): void;
+}
+
+/** Collate a {@link SampleBatch}; every image must have the same size (letterbox first). */
+export function collate(b: SampleBatch): Batch {
+  const first = b.samples[0];
+  if (!first) throw new Error('collate: empty batch');
+  const { width: W, height: H } = first.image;
+  const B = b.samples.length;
+  const pixels = new Int32Array(B * H * W * 3);
+  let maxN = 0;
+  b.samples.forEach((s, i) => {
+    if (s.image.width !== W || s.image.height !== H) {
+      throw new Error(
+        `toTensors(): images of one batch differ in size (${s.id} is ${s.image.width}×${s.image.height}, ` +
+          `${first.id} is ${W}×${H}); put letterbox(size) before batch()`,
+      );
+    }
+    pixels.set(s.image.data, i * H * W * 3);
+    maxN = Math.max(maxN, s.classes.length);
+  });
+  const N = Math.max(1, maxN);
+  const boxes = new Float32Array(B * N * 4);
+  const classes = new Int32Array(B * N).fill(-1);
+  const weights = new Float32Array(B * N);
+  const flags = new Int32Array(B * N);
+  const counts = new Int32Array(B);
+  b.samples.forEach((s, i) => {
+    const n = s.classes.length;
+    counts[i] = n;
+    boxes.set(s.boxes, i * N * 4);
+    classes.set(s.classes, i * N);
+    weights.set(s.weights, i * N);
+    flags.set(s.flags, i * N);
+  });
+  const images = tf.tidy(() => tf.tensor4d(pixels, [B, H, W, 3], 'int32').toFloat().div(255) as tf.Tensor4D);
+  const tensors = {
+    images,
+    boxes: tf.tensor3d(boxes, [B, N, 4]),
+    classes: tf.tensor2d(classes, [B, N], 'int32'),
+    weights: tf.tensor2d(weights, [B, N]),
+    flags: tf.tensor2d(flags, [B, N], 'int32'),
+    counts: tf.tensor1d(counts, 'int32'),
+  };
+  return {
+    ...tensors,
+    ids: b.ids,
+    meta: b.samples.map((s) => s.meta),
+    size: B,
+    dispose: () => tf.dispose(Object.values(tensors)),
+  };
+}
