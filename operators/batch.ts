@@ -7,7 +7,7 @@ import { Observable, type OperatorFunction } from 'rxjs';
 import { z } from 'zod';
 import type { Sample } from '../src/core/types.ts';
 import type { SampleBatch } from '../src/batch/types.ts';
-import { contextOf } from '../src/stream/context.ts';
+import { contextOf, freebiesOperator } from '../src/stream/context.ts';
 import { validate } from '../src/stream/options.ts';
 
 const schema = z
@@ -26,7 +26,7 @@ export interface BatchOptions {
 /** Group consecutive samples into batches of `size`. */
 export function batch(size: number, options: BatchOptions = {}): OperatorFunction<Sample, SampleBatch> {
   const o = validate(schema, { size, ...options }, 'batch()');
-  return (source) => {
+  return freebiesOperator((source) => {
     const ctx = contextOf(source);
     ctx.maxBatchSize = Math.max(ctx.maxBatchSize, o.size);
     const meter = ctx.stage('batch');
@@ -56,5 +56,5 @@ export function batch(size: number, options: BatchOptions = {}): OperatorFunctio
       });
       return () => sub.unsubscribe();
     });
-  };
+  });
 }

@@ -9,7 +9,7 @@ import { z } from 'zod';
 import type { Sample, SampleRef } from '../src/core/types.ts';
 import { decodeImage, DEFAULT_MAX_PIXELS } from '../src/io/decode.ts';
 import { labelsToPixels } from '../src/io/labels.ts';
-import { contextOf } from '../src/stream/context.ts';
+import { contextOf, freebiesOperator } from '../src/stream/context.ts';
 import { orderedConcurrentMap, SKIP } from '../src/stream/ordered-map.ts';
 import { validate } from '../src/stream/options.ts';
 
@@ -35,7 +35,7 @@ export interface DecodeOperatorOptions {
 export function decode(options: DecodeOperatorOptions = {}): OperatorFunction<SampleRef, Sample> {
   const o = validate(schema, options, 'decode()');
   const concurrency = o.concurrency ?? 2 * (os.availableParallelism?.() ?? os.cpus().length);
-  return (source) => {
+  return freebiesOperator((source) => {
     const ctx = contextOf(source);
     const meter = ctx.stage('decode', concurrency);
     return source.pipe(
@@ -74,5 +74,5 @@ export function decode(options: DecodeOperatorOptions = {}): OperatorFunction<Sa
         meter,
       ),
     );
-  };
+  });
 }

@@ -5,7 +5,7 @@
  */
 import { tap, type OperatorFunction } from 'rxjs';
 import { z } from 'zod';
-import { contextOf } from '../src/stream/context.ts';
+import { contextOf, freebiesOperator } from '../src/stream/context.ts';
 import { validate } from '../src/stream/options.ts';
 
 const schema = z.number().int('prefetch depth must be a whole number').min(0, 'prefetch depth must be ≥ 0');
@@ -13,10 +13,10 @@ const schema = z.number().int('prefetch depth must be a whole number').min(0, 'p
 /** Prepare up to `depth` batches ahead of the consumer. Default 2. */
 export function prefetch<T>(depth = 2): OperatorFunction<T, T> {
   const n = validate(schema, depth, 'prefetch()');
-  return (source) => {
+  return freebiesOperator((source) => {
     const ctx = contextOf(source);
     ctx.prefetchDepth = n;
     const meter = ctx.stage('prefetch');
     return source.pipe(tap(() => meter.count()));
-  };
+  });
 }

@@ -4,7 +4,7 @@
  */
 import { Observable, type OperatorFunction } from 'rxjs';
 import type { SampleBatch } from '../src/batch/types.ts';
-import { contextOf } from '../src/stream/context.ts';
+import { contextOf, freebiesOperator } from '../src/stream/context.ts';
 import { initBackend, type BackendChoice } from '../src/tensor/backend.ts';
 import { collate, type Batch } from '../src/tensor/batch.ts';
 
@@ -16,7 +16,7 @@ export interface ToTensorsOptions {
 
 /** Turn each sample batch into a {@link Batch} of tensors. */
 export function toTensors(options: ToTensorsOptions = {}): OperatorFunction<SampleBatch, Batch> {
-  return (source) => {
+  return freebiesOperator((source) => {
     const ctx = contextOf(source);
     const meter = ctx.stage('toTensors');
     return new Observable<Batch>((subscriber) => {
@@ -44,5 +44,5 @@ export function toTensors(options: ToTensorsOptions = {}): OperatorFunction<Samp
       });
       return () => sub.unsubscribe();
     });
-  };
+  });
 }

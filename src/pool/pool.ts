@@ -44,6 +44,7 @@ export class WorkerPool {
   private computeMs = 0;
   private startedAt = performance.now();
   private readonly inlineModules = new Set<string>();
+  private readonly inflight = new Set<Promise<unknown>>();
 
   constructor(options: PoolOptions = {}) {
     this.size = options.size ?? Math.max(1, os.availableParallelism?.() ?? os.cpus().length);
@@ -58,6 +59,10 @@ export class WorkerPool {
       // A worker runs one task at a time; piscina's queue holds the rest.
       concurrentTasksPerWorker: 1,
     });
+    // Without a listener an 'error' event would end the process; task errors still reach their callers.
+    this.piscina.on('error', () => undefined);
+    // piscina itself listens per task; with ours the default limit of 10 warns spuriously.
+    this.piscina.setMaxListeners(0);
     return this.piscina;
   }
 
@@ -65,8 +70,10 @@ export class WorkerPool {
   async run(task: ChainTask): Promise<ChainResult> {
     this.tasks++;
     if (this.size === 0) return this.runInline(task);
+    const pending = this.workers.run(task, { transferList: prepareTransfer(task.sample) }) as Promise<ChainResult>;
+    this.inflight.add(pending);
     try {
-      const r = (await this.workers.run(task, { transferList: prepareTransfer(task.sample) })) as ChainResult;
+      const r = await pending;
       this.computeMs += r.computeMs;
       return r;
     } catch (err) {
@@ -77,6 +84,8 @@ export class WorkerPool {
         throw new WorkerCrashed(err as Error);
       }
       throw err;
+    } finally {
+      this.inflight.delete(pending);
     }
   }
 
@@ -118,6 +127,8 @@ export class WorkerPool {
   async close(): Promise<void> {
     const p = this.piscina;
     this.piscina = undefined;
+    // Let tasks already sent finish: destroying under them would orphan their replies.
+    await Promise.allSettled([...this.inflight]);
     if (p) await p.destroy();
   }
 }

@@ -63,6 +63,9 @@ export class PipelineContext {
   private delivered = { samples: 0, batches: 0 };
   private held = 0;
   private maxHeld = 0;
+  private boundaries = 0;
+  private activeBoundary = -1;
+  private deliverAtTake = false;
 
   constructor(options: ContextOptions = {}) {
     this.seed = options.seed ?? 0;
@@ -98,8 +101,19 @@ export class PipelineContext {
     return Math.max(this.maxBatchSize * (this.prefetchDepth + 1), 2 * Math.max(1, this.pool.size) + 2);
   }
 
-  /** Start a run: fresh meters, skip list and credits. */
-  beginRun(): void {
+  /** A new id for the point where items leave the last freebies operator of a chain. */
+  nextBoundary(): number {
+    return this.boundaries++;
+  }
+
+  /**
+   * Start a run: fresh meters, skip list and credits. `boundary` names where items
+   * leave the freebies part of the chain being consumed; with `deliverAtTake` (a pull
+   * consumer right after that point) credits return only when the consumer takes an item.
+   */
+  beginRun(boundary = -1, deliverAtTake = false): void {
+    this.activeBoundary = boundary;
+    this.deliverAtTake = deliverAtTake;
     this.credits?.release();
     this.credits = new Credits(this.inFlightBound);
     for (const m of this.meters) m.reset();
@@ -112,7 +126,17 @@ export class PipelineContext {
     this.endedAt = undefined;
   }
 
-  /** The consumer took `item`: its samples leave the pipeline and their credits return. */
+  /** An item passed boundary `id`; it counts as delivered there unless a pull consumer takes it later. */
+  passBoundary(id: number, item: unknown): void {
+    if (id === this.activeBoundary && !this.deliverAtTake) this.deliver(item);
+  }
+
+  /** A pull consumer took `item`. */
+  take(item: unknown): void {
+    if (this.deliverAtTake) this.deliver(item);
+  }
+
+  /** `item`'s samples leave the pipeline and their credits return. */
   deliver(item: unknown): void {
     const n = sampleCount(item);
     const isBatch = typeof (item as { size?: unknown } | null)?.size === 'number';
@@ -165,6 +189,23 @@ export class PipelineContext {
       inFlightBound: this.credits?.capacity ?? this.inFlightBound,
     };
   }
+}
+
+const OPERATOR = Symbol.for('freebies.operator');
+
+/**
+ * Mark an operator as part of the freebies chain: demand credits return where items
+ * leave the last marked operator, so operators a user adds after it (`toArray`, a
+ * `map` to model inputs) cannot starve the source.
+ */
+export function freebiesOperator<F extends (...args: any[]) => any>(fn: F): F {
+  Object.defineProperty(fn, OPERATOR, { value: true });
+  return fn;
+}
+
+/** Whether `fn` was made by {@link freebiesOperator}. */
+export function isFreebiesOperator(fn: unknown): boolean {
+  return typeof fn === 'function' && (fn as unknown as Record<symbol, unknown>)[OPERATOR] === true;
 }
 
 const registry = new WeakMap<object, PipelineContext>();

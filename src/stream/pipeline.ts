@@ -3,9 +3,9 @@
  * backpressure) and converts to a `tf.data.Dataset`. `pipe()` keeps it a Pipeline,
  * so the three ways of consuming stay available after every operator.
  */
-import { Observable, type OperatorFunction, type Subscriber } from 'rxjs';
+import { Observable, tap, type OperatorFunction, type Subscriber } from 'rxjs';
 import type * as tf from '@tensorflow/tfjs';
-import { bindContext, PipelineContext, type RunReport } from './context.ts';
+import { bindContext, isFreebiesOperator, PipelineContext, type RunReport } from './context.ts';
 import type { Batch } from '../tensor/batch.ts';
 import { batchesToDataset, type BatchToElement } from '../tensor/dataset.ts';
 
@@ -14,16 +14,21 @@ export class Pipeline<T> extends Observable<T> implements AsyncIterable<T> {
   /** The operator chain without the consumer-side accounting. */
   readonly inner: Observable<T>;
   readonly context: PipelineContext;
+  /** Where items leave the last freebies operator (see {@link freebiesOperator}). */
+  private readonly boundary: number;
+  /** Whether that boundary is the end of this chain (no user operators after it). */
+  private readonly endsAtBoundary: boolean;
 
-  constructor(inner: Observable<T>, context: PipelineContext) {
+  /**
+   * @param inner the chain, already ending in a boundary tap when `boundary` is given.
+   * Use {@link Pipeline.from} to start a pipeline from a source observable.
+   */
+  constructor(inner: Observable<T>, context: PipelineContext, boundary: number, endsAtBoundary: boolean) {
     super((subscriber: Subscriber<T>) => {
-      // Push consumption: an item counts as taken once the subscriber's next() returns.
-      context.beginRun();
+      // Push consumption: credits return where items leave the freebies operators.
+      context.beginRun(boundary, false);
       const sub = inner.subscribe({
-        next: (item) => {
-          subscriber.next(item);
-          context.deliver(item);
-        },
+        next: (item) => subscriber.next(item),
         error: (err) => {
           void context.endRun().finally(() => subscriber.error(err));
         },
@@ -38,6 +43,14 @@ export class Pipeline<T> extends Observable<T> implements AsyncIterable<T> {
     });
     this.inner = bindContext(inner, context);
     this.context = context;
+    this.boundary = boundary;
+    this.endsAtBoundary = endsAtBoundary;
+  }
+
+  /** A pipeline over a source observable of `context`. */
+  static from<T>(source: Observable<T>, context: PipelineContext): Pipeline<T> {
+    const id = context.nextBoundary();
+    return new Pipeline(bindContext(source, context).pipe(tap((x) => context.passBoundary(id, x))), context, id, true);
   }
 
   // RxJS's own overloads keep operator types; ours returns a Pipeline of the last type.
@@ -66,9 +79,23 @@ export class Pipeline<T> extends Observable<T> implements AsyncIterable<T> {
   ): Pipeline<H>;
   override pipe(...ops: OperatorFunction<any, any>[]): Pipeline<any>;
   override pipe(...ops: OperatorFunction<any, any>[]): Pipeline<any> {
+    const ctx = this.context;
+    let last = -1;
+    ops.forEach((op, i) => {
+      if (isFreebiesOperator(op)) last = i;
+    });
     let cur: Observable<any> = this.inner;
-    for (const op of ops) cur = bindContext(op(cur), this.context);
-    return new Pipeline(cur, this.context);
+    let boundary = this.boundary;
+    ops.forEach((op, i) => {
+      cur = bindContext(op(cur), ctx);
+      if (i === last) {
+        const id = ctx.nextBoundary();
+        boundary = id;
+        cur = bindContext(cur.pipe(tap((x) => ctx.passBoundary(id, x))), ctx);
+      }
+    });
+    const endsAtBoundary = ops.length === 0 ? this.endsAtBoundary : last === ops.length - 1;
+    return new Pipeline(cur, ctx, boundary, endsAtBoundary);
   }
 
   /**
@@ -86,32 +113,43 @@ export class Pipeline<T> extends Observable<T> implements AsyncIterable<T> {
       wake = undefined;
       w?.();
     };
-    ctx.beginRun();
-    const sub = this.inner.subscribe({
-      next: (item) => {
-        ready.push(item);
-        notify();
-      },
-      error: (err) => {
-        failure = { err };
-        notify();
-      },
-      complete: () => {
-        done = true;
-        notify();
-      },
-    });
+    let sub: { unsubscribe(): void } | undefined;
+    // Start on the first next(), not here: tf.data (fitDataset) creates iterators it never reads.
+    const start = (): void => {
+      // A pull consumer right after the freebies operators returns credits as it takes items.
+      ctx.beginRun(this.boundary, this.endsAtBoundary);
+      sub = this.inner.subscribe({
+        next: (item) => {
+          ready.push(item);
+          notify();
+        },
+        error: (err) => {
+          failure = { err };
+          notify();
+        },
+        complete: () => {
+          done = true;
+          notify();
+        },
+      });
+    };
+    let finished = false;
     const finish = async (): Promise<IteratorResult<T>> => {
-      sub.unsubscribe();
-      await ctx.endRun();
+      if (sub && !finished) {
+        finished = true;
+        sub.unsubscribe();
+        await ctx.endRun();
+      }
       return { value: undefined, done: true };
     };
     return {
       next: async (): Promise<IteratorResult<T>> => {
+        if (finished) return { value: undefined, done: true };
+        if (!sub) start();
         for (;;) {
           if (ready.length > 0) {
             const value = ready.shift()!;
-            ctx.deliver(value);
+            ctx.take(value);
             return { value, done: false };
           }
           if (failure) {

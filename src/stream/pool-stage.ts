@@ -6,7 +6,7 @@ import type { OperatorFunction } from 'rxjs';
 import { RngDomain } from '../core/rng.ts';
 import type { Sample } from '../core/types.ts';
 import type { TransformSpec } from '../kernels/transform.ts';
-import { contextOf } from './context.ts';
+import { contextOf, freebiesOperator } from './context.ts';
 import { orderedConcurrentMap, SKIP } from './ordered-map.ts';
 
 /** Options of {@link poolStage}. */
@@ -17,7 +17,7 @@ export interface PoolStageOptions {
 
 /** An operator that applies `chain` to every sample on the worker pool. */
 export function poolStage(name: string, chain: TransformSpec[], options: PoolStageOptions = {}): OperatorFunction<Sample, Sample> {
-  return (source) => {
+  return freebiesOperator((source) => {
     const ctx = contextOf(source);
     const operator = ctx.nextOperatorIndex();
     // Two tasks per worker keep each worker fed while its last result travels back.
@@ -41,5 +41,5 @@ export function poolStage(name: string, chain: TransformSpec[], options: PoolSta
         meter,
       ),
     );
-  };
+  });
 }

@@ -19,8 +19,7 @@ const sourceSchema = z
   .object({
     seed: z.number().int('seed must be an integer').default(0),
     epochs: z
-      .number()
-      .refine((n) => n === Infinity || (Number.isInteger(n) && n >= 1), 'epochs must be a whole number ≥ 1 or Infinity')
+      .union([z.literal(Infinity), z.number().int().min(1)], { error: 'epochs must be a whole number ≥ 1 or Infinity' })
       .default(1),
     shuffle: z.boolean().default(true),
     shard: z
@@ -95,7 +94,7 @@ export function fromDataset(index: DatasetIndex, options: SourceOptions = {}): P
       stopped = true;
     };
   });
-  return new Pipeline(source, ctx);
+  return Pipeline.from(source, ctx);
 }
 
 /** A YOLO-layout dataset (images/ and labels/ side by side, a data yaml naming the classes). */
