@@ -7,7 +7,8 @@ import os from 'node:os';
 import type { OperatorFunction } from 'rxjs';
 import { z } from 'zod';
 import type { Sample, SampleRef } from '../src/core/types.ts';
-import { decodeImage, DEFAULT_MAX_PIXELS } from '../src/io/decode.ts';
+import { decodeImage, decodeLetterboxed, DEFAULT_MAX_PIXELS } from '../src/io/decode.ts';
+import { letterboxBoxes, type LetterboxOptions } from '../src/kernels/letterbox.ts';
 import { labelsToPixels } from '../src/io/labels.ts';
 import { contextOf, freebiesOperator } from '../src/stream/context.ts';
 import { orderedConcurrentMap, SKIP } from '../src/stream/ordered-map.ts';
@@ -31,6 +32,26 @@ export interface DecodeOperatorOptions {
   maxPixels?: number;
 }
 
+/** A letterbox that a `letterbox()` right after `decode()` hands to the decoder to run inside sharp. */
+export interface FusedLetterbox {
+  width: number;
+  height: number;
+  options: LetterboxOptions;
+}
+
+const fusionSlots = new WeakMap<object, { letterbox?: FusedLetterbox }>();
+
+/**
+ * If `source` is the direct output of `decode()`, let it letterbox while decoding and
+ * return true; the caller then passes samples through.
+ */
+export function fuseLetterboxIntoDecode(source: object, letterbox: FusedLetterbox): boolean {
+  const slot = fusionSlots.get(source);
+  if (!slot || slot.letterbox) return false;
+  slot.letterbox = letterbox;
+  return true;
+}
+
 /** Decode each referenced image with sharp and attach its boxes in pixels. */
 export function decode(options: DecodeOperatorOptions = {}): OperatorFunction<SampleRef, Sample> {
   const o = validate(schema, options, 'decode()');
@@ -38,12 +59,19 @@ export function decode(options: DecodeOperatorOptions = {}): OperatorFunction<Sa
   return freebiesOperator((source) => {
     const ctx = contextOf(source);
     const meter = ctx.stage('decode', concurrency);
-    return source.pipe(
+    // Filled in by a letterbox() attached right after this stage, before any run starts.
+    const fusion: { letterbox?: FusedLetterbox } = {};
+    const out = source.pipe(
       orderedConcurrentMap(
         async (ref): Promise<Sample | typeof SKIP> => {
           let image;
+          let fitted: Awaited<ReturnType<typeof decodeLetterboxed>> | undefined;
           try {
-            image = await decodeImage(ref.path, o);
+            if (fusion.letterbox) {
+              const l = fusion.letterbox;
+              fitted = await decodeLetterboxed(ref.path, l, l.options, o);
+              image = fitted.image;
+            } else image = await decodeImage(ref.path, o);
           } catch (err) {
             ctx.skip({ path: ref.path, reason: `unreadable image: ${(err as Error).message}` });
             ctx.drop(1);
@@ -57,22 +85,23 @@ export function decode(options: DecodeOperatorOptions = {}): OperatorFunction<Sa
             ctx.drop(1);
             return SKIP;
           }
-          const { boxes, dropped } = labelsToPixels(read.labels, image.width, image.height);
+          const original = fitted?.original ?? image;
+          const { boxes, dropped } = labelsToPixels(read.labels, original.width, original.height);
           for (const s of read.skipped) ctx.skip(s);
           for (const d of dropped) ctx.skip({ path: ref.path, reason: d });
           ctx.hold(1);
-          return {
-            id: ref.id,
-            index: ref.index,
-            epoch: ref.epoch,
-            image,
-            ...boxes,
-            meta: { path: ref.path, originalWidth: image.width, originalHeight: image.height },
-          };
+          const meta: Sample['meta'] = { path: ref.path, originalWidth: original.width, originalHeight: original.height };
+          if (fitted) {
+            boxes.boxes = letterboxBoxes(boxes.boxes, original, fitted.params);
+            meta.letterbox = { ratio: fitted.params.ratio, padLeft: fitted.params.padLeft, padTop: fitted.params.padTop };
+          }
+          return { id: ref.id, index: ref.index, epoch: ref.epoch, image, ...boxes, meta };
         },
         concurrency,
         meter,
       ),
     );
+    fusionSlots.set(out, fusion);
+    return out;
   });
 }

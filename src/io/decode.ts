@@ -5,6 +5,7 @@
  */
 import sharp from 'sharp';
 import type { RawImage } from '../core/types.ts';
+import { letterboxParams, PAD_VALUE, type LetterboxOptions, type LetterboxParams } from '../kernels/letterbox.ts';
 
 /** Options of {@link decodeImage}. */
 export interface DecodeOptions {
@@ -35,4 +36,56 @@ export async function decodeImage(input: string | Buffer, options: DecodeOptions
     .toBuffer({ resolveWithObject: true });
   if (info.channels !== 3) throw new Error(`decoded to ${info.channels} channels, expected 3`);
   return { data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength), width: info.width, height: info.height };
+}
+
+/** The result of {@link decodeLetterboxed}: the canvas, the geometry and the oriented source size. */
+export interface LetterboxedImage {
+  image: RawImage;
+  params: LetterboxParams;
+  original: { width: number; height: number };
+}
+
+/**
+ * Decode and letterbox in one libvips pipeline (resize and pad happen while decoding,
+ * on libuv's threads): the fused form of `decode()` followed by `letterbox()`. The
+ * geometry is exactly {@link letterboxParams}; the interpolation is libvips' linear
+ * kernel rather than OpenCV's, so pixels may differ from the JS path by a few levels.
+ */
+export async function decodeLetterboxed(
+  input: string | Buffer,
+  to: { width: number; height: number },
+  letterbox: LetterboxOptions,
+  options: DecodeOptions = {},
+): Promise<LetterboxedImage> {
+  const open = () =>
+    sharp(input, {
+      limitInputPixels: options.maxPixels ?? DEFAULT_MAX_PIXELS,
+      ignoreIcc: options.ignoreIcc ?? true,
+      autoOrient: true,
+      failOn: 'warning',
+    });
+  const meta = await open().metadata();
+  const rotated = (meta.orientation ?? 1) >= 5;
+  const original = { width: rotated ? meta.height! : meta.width!, height: rotated ? meta.width! : meta.height! };
+  const params = letterboxParams(original, to, letterbox);
+  let pipeline = open().removeAlpha().toColourspace('srgb');
+  if (params.width !== original.width || params.height !== original.height) {
+    pipeline = pipeline.resize(params.width, params.height, { fit: 'fill', kernel: 'linear' });
+  }
+  const { data, info } = await pipeline
+    .extend({
+      top: params.padTop,
+      bottom: params.padBottom,
+      left: params.padLeft,
+      right: params.padRight,
+      background: { r: PAD_VALUE, g: PAD_VALUE, b: PAD_VALUE },
+    })
+    .raw({ depth: 'uchar' })
+    .toBuffer({ resolveWithObject: true });
+  if (info.channels !== 3) throw new Error(`decoded to ${info.channels} channels, expected 3`);
+  return {
+    image: { data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength), width: info.width, height: info.height },
+    params,
+    original,
+  };
 }

@@ -81,6 +81,23 @@ export function padImage(src: RawImage, width: number, height: number, left: num
   return { data, width, height };
 }
 
+/**
+ * Map boxes on an image of size `from` onto its letterboxed canvas. The scale is the
+ * real resized/original size per axis, so boxes stay on the pixels they cover.
+ */
+export function letterboxBoxes(boxes: Float32Array, from: { width: number; height: number }, p: LetterboxParams): Float32Array {
+  const sx = p.width / from.width;
+  const sy = p.height / from.height;
+  const out = new Float32Array(boxes.length);
+  for (let i = 0; i < out.length; i += 4) {
+    out[i] = boxes[i]! * sx + p.padLeft;
+    out[i + 1] = boxes[i + 1]! * sy + p.padTop;
+    out[i + 2] = boxes[i + 2]! * sx + p.padLeft;
+    out[i + 3] = boxes[i + 3]! * sy + p.padTop;
+  }
+  return out;
+}
+
 /** Letterbox a sample to `to`; boxes are scaled and shifted with the pixels. */
 export function letterboxKernel<T extends Annotated>(
   s: T,
@@ -99,14 +116,6 @@ export function letterboxKernel<T extends Annotated>(
     resizeInto(s.image, p.width, p.height, { data, canvasWidth: width, left: p.padLeft, top: p.padTop });
     image = { data, width, height };
   }
-  const sx = p.width / s.image.width;
-  const sy = p.height / s.image.height;
-  const boxes = new Float32Array(s.boxes.length);
-  for (let i = 0; i < boxes.length; i += 4) {
-    boxes[i] = s.boxes[i]! * sx + p.padLeft;
-    boxes[i + 1] = s.boxes[i + 1]! * sy + p.padTop;
-    boxes[i + 2] = s.boxes[i + 2]! * sx + p.padLeft;
-    boxes[i + 3] = s.boxes[i + 3]! * sy + p.padTop;
-  }
+  const boxes = letterboxBoxes(s.boxes, s.image, p);
   return { ...s, image, boxes, letterbox: p };
 }

@@ -29,13 +29,25 @@ export interface Batch {
   dispose(): void;
 }
 
+let stagingBuffer = new Int32Array(0);
+
+/**
+ * A reusable int32 staging area for pixels: allocating (and zeroing) tens of MB per
+ * batch costs more than the copy itself. Safe because the int32 tensor made from it
+ * is cast and disposed inside collate, before the next batch.
+ */
+function staging(n: number): Int32Array {
+  if (stagingBuffer.length < n) stagingBuffer = new Int32Array(n);
+  return stagingBuffer.subarray(0, n);
+}
+
 /** Collate a {@link SampleBatch}; every image must have the same size (letterbox first). */
 export function collate(b: SampleBatch): Batch {
   const first = b.samples[0];
   if (!first) throw new Error('collate: empty batch');
   const { width: W, height: H } = first.image;
   const B = b.samples.length;
-  const pixels = new Int32Array(B * H * W * 3);
+  const pixels = staging(B * H * W * 3);
   let maxN = 0;
   b.samples.forEach((s, i) => {
     if (s.image.width !== W || s.image.height !== H) {
