@@ -10,7 +10,11 @@ import { contextOf, freebiesOperator } from '../src/stream/context.ts';
 import { fuseLetterboxIntoDecode } from './decode.ts';
 import { validate } from '../src/stream/options.ts';
 
-const side = z.number().int('size must be a whole number of pixels').min(1, 'size must be ≥ 1');
+// refine, not .int(): inside a union zod 4 reports .int() as a bare type mismatch.
+const side = z
+  .number()
+  .refine(Number.isInteger, 'size must be a whole number of pixels')
+  .refine((n) => n >= 1, 'size must be ≥ 1');
 const schema = z
   .object({
     size: z.union([side, z.object({ width: side, height: side }).strict()]),

@@ -189,9 +189,9 @@ describe('bad data through fromYolo → decode → augment(flip) → letterbox �
 
     // Every bad file and line, by path (and line number), with a reason naming the problem.
     const expected: Array<{ path: string; line?: number; reason: RegExp[] }> = [
-      // libjpeg says "premature end of JPEG image"; when several images decode at once
-      // sharp sometimes loses that text and says only "Warning treated as error due to
-      // failOn setting" (libvips keeps the warning text per thread). Both are accepted.
+      // libjpeg says "premature end of JPEG image", but when several images decode at
+      // once sharp sometimes loses that text and says only "Warning treated as error due
+      // to failOn setting". Both are accepted.
       {
         path: imagePath('trunc.jpg'),
         reason: [/unreadable image/, /premature end|truncat|corrupt|Warning treated as error/i],

@@ -8,9 +8,16 @@
  *   dw /= 2; dh /= 2
  *   top, bottom = int(round(dh − 0.1)), int(round(dh + 0.1)); left, right likewise on dw
  *
- * Resize (OpenCV INTER_LINEAR, 8-bit): source coordinate f = (d + 0.5)·src/dst − 0.5,
- * i = floor(f), clamped at both edges (weight 0 there); weights round(frac·2048); horizontal
- * pass keeps the int sum, vertical pass gives (sum + 2^21) >> 22.
+ * Resize (OpenCV INTER_LINEAR, 8-bit, imgproc/src/resize.cpp), per axis:
+ *   scale = 1/(dst/src);  f = (float)((d + 0.5)·scale − 0.5);  i = floor(f);  f −= i   (float32)
+ *   weights w0 = cvRound((1 − f)·2048), w1 = cvRound(f·2048)   (cvRound: halves to even)
+ *   horizontally i < 0 or i ≥ src − 1 clamps i and sets f = 0; vertically only the row
+ *   index is clamped and f is kept.
+ * Horizontal pass: S = p[i]·w0 + p[i+1]·w1 (exact int). Vertical pass (VResizeLinear
+ * <uchar,int,short,FixedPtCast<int,uchar,22>>, scalar and SIMD alike):
+ *   out = (((w0·(S0 >> 4)) >> 16) + ((w1·(S1 >> 4)) >> 16) + 2) >> 2
+ * which equals (w0·S0 + w1·S1 + 2^21) >> 22 on most inputs but not all (see the todo tests).
+ * Every resize expectation below was also checked against cv2.resize (OpenCV 4.6.0).
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
@@ -286,12 +293,14 @@ const ch0 = (img: RawImage): number[] => Array.from({ length: img.width * img.he
 
 describe('resizeBilinear (OpenCV INTER_LINEAR)', () => {
   it('2×1 [0,255] → 4×1 is [0,64,191,255]', () => {
-    // scale 2/4 = 0.5; f = (d + 0.5)·0.5 − 0.5:
-    //   d0: −0.25 → clamp i 0, w 0 → 0
-    //   d1:  0.25 → i 0, w round(0.25·2048) = 512: 0·1536 + 255·512 = 130560;
-    //        vertical 1→1 has weight 0: (130560·2048 + 2^21) >> 22 = floor(64.25) = 64
-    //   d2:  0.75 → w 1536: 255·1536 = 391680 → floor(191.75) = 191
-    //   d3:  1.25 → i 1 ≥ src−1, clamp, w 0 → 255
+    // horizontal, scale 1/(4/2) = 0.5; f = (d + 0.5)·0.5 − 0.5:
+    //   d0: −0.25 → clamp i 0, f 0 → S = 0
+    //   d1:  0.25 → i 0, w (1536, 512): S = 0·1536 + 255·512 = 130560
+    //   d2:  0.75 → w (512, 1536): S = 255·1536 = 391680
+    //   d3:  1.25 → i 1 ≥ src − 1, clamp, f 0 → S = 255·2048
+    // vertical 1→1: f 0, w (2048, 0): out = ((2048·(S >> 4)) >> 16 + 2) >> 2
+    //   d1: 130560 >> 4 = 8160 → 255 → (255 + 2) >> 2 = 64;  d2: 24480 → 765 → 767 >> 2 = 191
+    //   (the plain 11-bit form agrees: (130560·2048 + 2^21) >> 22 = ⌊64.25⌋ = 64, ⌊191.75⌋ = 191)
     // channel 1 holds the mirror [255, 0] → [255, 191, 64, 0]; channel 2 constant 10.
     const src = { data: new Uint8Array([0, 255, 10, 255, 0, 10]), width: 2, height: 1 };
     const out = resizeBilinear(src, 4, 1);
@@ -299,27 +308,65 @@ describe('resizeBilinear (OpenCV INTER_LINEAR)', () => {
   });
 
   it('1×2 [0,255] → 1×4 is [0,64,191,255] (the vertical pass)', () => {
-    // horizontal 1→1 is a copy ×2048; vertical weights as above:
-    //   y1: (0·1536 + 522240·512 + 2^21) >> 22 = floor(64.25) = 64; y2: 522240·1536 → floor(191.75) = 191
+    // horizontal 1→1: S = p·2048, so S0 = 0, S1 = 522240 (>> 4 = 32640)
+    // vertical 2→4: y0 f −0.25 → row −1 (clamped to 0), f 0.75: w (512, 1536) on rows (0, 0) → 0
+    //   y1 f 0.25 → w (1536, 512) rows (0, 1): (512·32640) >> 16 = 255 → (255 + 2) >> 2 = 64
+    //   y2 f 0.75 → w (512, 1536): (1536·32640) >> 16 = 765 → 767 >> 2 = 191
+    //   y3 f 1.25 → row 1, f 0.25, rows (1, 1 clamped): 765 + 255 = 1020 → 1022 >> 2 = 255
     const out = resizeBilinear(grey(1, 2, [0, 255]), 1, 4);
     assert.deepEqual(ch0(out), [0, 64, 191, 255]);
   });
 
-  it('2×2 → 3×3 in both passes', () => {
-    // src [[0,100],[200,255]]; scale 2/3: d0 f −1/6 → clamp, w 0; d1 f 0.5 → i 0, w 1024; d2 f 7/6 → clamp i 1, w 0
-    // horizontal rows (×2048 units): row0 [0, 102400, 204800], row1 [409600, 465920, 522240]
-    // y0 (row0 only): (v·2048 + 2^21) >> 22 → 0, floor(50.5) = 50, floor(100.5) = 100
-    // y1 (1024/1024): ((a+b)·1024 + 2^21) >> 22 → (0+409600) → 100; (102400+465920) → floor(139.25) = 139;
-    //                 (204800+522240) → floor(178.0) = 178
-    // y2 (row1 only): 200, floor(228.0) = 228, 255
+  it('2×2 → 3×3 matches OpenCV, including the edge rows', {
+    todo: 'resize.ts clamps the vertical fraction at the edges and rounds (sum + 2^21) >> 22; OpenCV gives 227 at (1,2), this gives 228',
+  }, () => {
+    // src [[0,100],[200,255]]; scale 1/(3/2) = 2/3
+    // horizontal: d0 f −1/6 → clamp, f 0; d1 f 0.5 → i 0, w (1024, 1024); d2 f 7/6 → clamp i 1, f 0
+    //   row0 S = [0, 102400, 204800] (>> 4: 0, 6400, 12800), row1 S = [409600, 465920, 522240] (>> 4: 25600, 29120, 32640)
+    // vertical: y0 f −1/6 → row −1, f = float32(5/6): w (cvRound(341.33), cvRound(1706.67)) = (341, 1707), rows (0, 0):
+    //     col1 (341·6400 >> 16 = 33) + (1707·6400 >> 16 = 166) = 199 → 201 >> 2 = 50
+    //     col2 (341·12800 >> 16 = 66) + (1707·12800 >> 16 = 333) = 399 → 401 >> 2 = 100
+    //   y1 f 0.5 → w (1024, 1024), rows (0, 1):
+    //     col0 0 + (1024·25600 >> 16 = 400) → 402 >> 2 = 100
+    //     col1 (1024·6400 >> 16 = 100) + (1024·29120 >> 16 = 455) = 555 → 557 >> 2 = 139
+    //     col2 (1024·12800 >> 16 = 200) + (1024·32640 >> 16 = 510) = 710 → 712 >> 2 = 178
+    //   y2 f 7/6 → row 1, f = float32(1/6): w (1707, 341), rows (1, 1 clamped):
+    //     col0 (1707·25600 >> 16 = 666) + (341·25600 >> 16 = 133) = 799 → 801 >> 2 = 200
+    //     col1 (1707·29120 >> 16 = 758) + (341·29120 >> 16 = 151) = 909 → 911 >> 2 = 227   (not 228)
+    //     col2 (1707·32640 >> 16 = 850) + (341·32640 >> 16 = 169) = 1019 → 1021 >> 2 = 255
+    // cv2.resize(np.array([[0,100],[200,255]], np.uint8), (3, 3)) → [[0,50,100],[100,139,178],[200,227,255]]
     const out = resizeBilinear(grey(2, 2, [0, 100, 200, 255]), 3, 3);
-    assert.deepEqual(ch0(out), [0, 50, 100, 100, 139, 178, 200, 228, 255]);
+    assert.deepEqual(ch0(out), [0, 50, 100, 100, 139, 178, 200, 227, 255]);
+  });
+
+  it('2×2 → 3×3: the rows and columns that do not touch the edge case', () => {
+    // y1 (rows 0 and 1, w 1024/1024) and every value except (1,2) above agree between OpenCV and
+    // the 11-bit form, so they hold today
+    const v = ch0(resizeBilinear(grey(2, 2, [0, 100, 200, 255]), 3, 3));
+    assert.deepEqual([v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[8]], [0, 50, 100, 100, 139, 178, 200, 255]);
+  });
+
+  it('640×1 impulse → 608×1: weights from OpenCV\'s float32 coordinate and half-to-even rounding', {
+    todo: 'resize.ts computes f in float64 and rounds halves up; OpenCV gives 221 at column 244, this gives 222',
+  }, () => {
+    // source all 0 except x = 257 (255). Output column 244: scale = 1/(608/640) = 1.0526315789473684
+    //   (244.5·scale − 0.5) = 256.8684210526… → float32 256.868408203125 → i 256, f 0.868408203125
+    //   f·2048 = 1778.5 exactly → cvRound → 1778 (even); (1 − f)·2048 = 269.5 → 270
+    //   S = 0·270 + 255·1778 = 453390; vertical 1→1 (2048, 0): 453390 >> 4 = 28336 → (2048·28336) >> 16 = 885 → 887 >> 2 = 221
+    // (in float64 f·2048 = 1778.53 → 1779: S = 453645 → 28352 → 886 → 888 >> 2 = 222)
+    const data = new Uint8Array(640 * 3);
+    data.fill(255, 257 * 3, 258 * 3);
+    const out = resizeBilinear({ data, width: 640, height: 1 }, 608, 1);
+    assert.equal(out.data[244 * 3], 221);
   });
 
   it('downscale 4×1 → 2×1 and 3×1 → 2×1', () => {
-    // scale 2: d0 f 0.5 → (0+100)·1024 = 102400 → floor(50.5) = 50; d1 f 2.5 → i 2: (200+255)·1024 → floor(228.0) = 228
+    // vertical 1→1 is w (2048, 0) throughout: out = ((2048·(S >> 4)) >> 16 + 2) >> 2
+    // scale 2: d0 f 0.5 → S = (0+100)·1024 = 102400 → 6400 → 200 → 202 >> 2 = 50
+    //          d1 f 2.5 → i 2: S = (200+255)·1024 = 465920 → 29120 → 910 → 912 >> 2 = 228
     assert.deepEqual(ch0(resizeBilinear(grey(4, 1, [0, 100, 200, 255]), 2, 1)), [50, 228]);
-    // scale 1.5: d0 f 0.25 → 90·512 = 46080 → floor(23.0) = 23; d1 f 1.75 → i 1, w 1536: 90·512 + 180·1536 = 322560 → floor(158.0) = 158
+    // scale 1.5: d0 f 0.25 → S = 90·512 = 46080 → 2880 → 90 → 92 >> 2 = 23
+    //            d1 f 1.75 → i 1, w (512, 1536): S = 90·512 + 180·1536 = 322560 → 20160 → 630 → 632 >> 2 = 158
     assert.deepEqual(ch0(resizeBilinear(grey(3, 1, [0, 90, 180]), 2, 1)), [23, 158]);
   });
 

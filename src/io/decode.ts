@@ -3,6 +3,7 @@
  * all become 8-bit sRGB with 3 channels. sharp works on libuv's thread pool, so this
  * runs off the JS thread without a worker hop.
  */
+import { stat } from 'node:fs/promises';
 import sharp from 'sharp';
 import type { RawImage } from '../core/types.ts';
 import { letterboxParams, PAD_VALUE, type LetterboxOptions, type LetterboxParams } from '../kernels/letterbox.ts';
@@ -16,6 +17,18 @@ export interface DecodeOptions {
   ignoreIcc?: boolean;
   /** Largest image accepted, in pixels (width × height); larger ones are skipped. Default 8192². */
   maxPixels?: number;
+}
+
+/**
+ * Say what is wrong with a file sharp rejected: libvips' text for an empty file or a
+ * truncated JPEG (a warning promoted by failOn) does not name the problem.
+ */
+async function describeFailure(input: string | Buffer, err: unknown): Promise<never> {
+  const msg = (err as Error).message;
+  const empty = typeof input === 'string' ? (await stat(input).catch(() => undefined))?.size === 0 : input.length === 0;
+  if (empty) throw new Error('empty file (0 bytes)');
+  if (/Warning treated as error/i.test(msg)) throw new Error(`corrupt or truncated image data (${msg})`);
+  throw err;
 }
 
 /** Default pixel limit: 8192 × 8192. */
@@ -33,7 +46,8 @@ export async function decodeImage(input: string | Buffer, options: DecodeOptions
     .removeAlpha()
     .toColourspace('srgb')
     .raw({ depth: 'uchar' })
-    .toBuffer({ resolveWithObject: true });
+    .toBuffer({ resolveWithObject: true })
+    .catch((e) => describeFailure(input, e));
   if (info.channels !== 3) throw new Error(`decoded to ${info.channels} channels, expected 3`);
   return { data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength), width: info.width, height: info.height };
 }
@@ -64,7 +78,9 @@ export async function decodeLetterboxed(
       autoOrient: true,
       failOn: 'warning',
     });
-  const meta = await open().metadata();
+  const meta = await open()
+    .metadata()
+    .catch((e) => describeFailure(input, e));
   const rotated = (meta.orientation ?? 1) >= 5;
   const original = { width: rotated ? meta.height! : meta.width!, height: rotated ? meta.width! : meta.height! };
   const params = letterboxParams(original, to, letterbox);
@@ -81,7 +97,8 @@ export async function decodeLetterboxed(
       background: { r: PAD_VALUE, g: PAD_VALUE, b: PAD_VALUE },
     })
     .raw({ depth: 'uchar' })
-    .toBuffer({ resolveWithObject: true });
+    .toBuffer({ resolveWithObject: true })
+    .catch((e) => describeFailure(input, e));
   if (info.channels !== 3) throw new Error(`decoded to ${info.channels} channels, expected 3`);
   return {
     image: { data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength), width: info.width, height: info.height },

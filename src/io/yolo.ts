@@ -66,7 +66,6 @@ export function indexYolo(dir: string, options: YoloOptions = {}): YoloIndex {
       `no folder at "${root}": pass the dataset root that contains images/ and labels/ (or a folder of images with .txt labels beside them)`,
     );
   }
-  const classNames = resolveClassNames(root, options);
   const exts = normalizeExtensions(options.imageExtensions);
   if (exts.length === 0) throw new ConfigError('imageExtensions is empty: pass at least one extension, e.g. ["jpg", "png"]');
 
@@ -79,6 +78,7 @@ export function indexYolo(dir: string, options: YoloOptions = {}): YoloIndex {
         `(pass imageExtensions if your images use another extension)`,
     );
   }
+  const classNames = resolveClassNames(root, options);
 
   // Without a labels/ folder a .txt beside the image wins (else labels would silently
   // vanish); one listing avoids a stat per image.

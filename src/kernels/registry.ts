@@ -18,6 +18,16 @@ export function lookupKernel(name: string): Kernel | undefined {
   return kernels.get(name);
 }
 
+/**
+ * Import a module of custom kernels and register its `kernels` export
+ * (`{ [name]: Kernel }`). Used by workers, so a module never has to import this registry.
+ */
+export async function loadKernelModule(url: string): Promise<void> {
+  const mod = (await import(url)) as { kernels?: Record<string, Kernel> };
+  if (!mod.kernels || typeof mod.kernels !== 'object') throw new Error(`${url} has no \`kernels\` export ({ name: kernel })`);
+  for (const [name, kernel] of Object.entries(mod.kernels)) registerKernel(name, kernel);
+}
+
 registerKernel('flip', (s, o: { direction: 'horizontal' | 'vertical' }) => flipKernel(s, o.direction));
 registerKernel('letterbox', (s, o: { width: number; height: number } & LetterboxOptions) => {
   const { letterbox, ...out } = letterboxKernel(s, o, o);

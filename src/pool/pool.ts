@@ -10,7 +10,7 @@ import type { Sample } from '../core/types.ts';
 import { prepareTransfer } from './transfer.ts';
 import type { ChainResult, ChainTask } from './task.ts';
 import { runChain } from '../kernels/transform.ts';
-import { lookupKernel } from '../kernels/registry.ts';
+import { loadKernelModule, lookupKernel } from '../kernels/registry.ts';
 
 /** Options of {@link WorkerPool}. */
 export interface PoolOptions {
@@ -92,7 +92,7 @@ export class WorkerPool {
   private async runInline(task: ChainTask): Promise<ChainResult> {
     for (const url of task.modules ?? []) {
       if (!this.inlineModules.has(url)) {
-        await import(url);
+        await loadKernelModule(url);
         this.inlineModules.add(url);
       }
     }

@@ -3,7 +3,7 @@
  * result's buffers back to the main thread.
  */
 import { move, transferableSymbol, valueSymbol } from 'piscina';
-import { lookupKernel } from '../kernels/registry.ts';
+import { loadKernelModule, lookupKernel } from '../kernels/registry.ts';
 import { runChain } from '../kernels/transform.ts';
 import { prepareTransfer } from './transfer.ts';
 import type { ChainResult, ChainTask } from './task.ts';
@@ -26,7 +26,7 @@ class MovedSample {
 export default async function runTask(task: ChainTask): Promise<unknown> {
   for (const url of task.modules ?? []) {
     if (!loadedModules.has(url)) {
-      await import(url);
+      await loadKernelModule(url);
       loadedModules.add(url);
     }
   }

@@ -10,7 +10,7 @@ import type { DatasetIndex } from '../io/dataset.ts';
 import { indexYolo } from '../io/yolo.ts';
 import { indexCoco } from '../io/coco.ts';
 import { indexVoc } from '../io/voc.ts';
-import { indexDataset } from '../io/index.ts';
+import { indexDataset, type IndexOptions } from '../io/index.ts';
 import { PipelineContext } from './context.ts';
 import { Pipeline } from './pipeline.ts';
 import { validate } from './options.ts';
@@ -115,7 +115,8 @@ export function fromVoc(dir: string, options: SourceOptions & { classNames?: str
   return fromDataset(indexVoc(dir, { classNames, imageSet }), rest);
 }
 
-/** Any of the three layouts, detected from the path. */
-export function fromFolder(path: string, options: SourceOptions = {}): Pipeline<SampleRef> {
-  return fromDataset(indexDataset(path), options);
+/** Any of the three layouts, detected from the path; reader options pass through. */
+export function fromFolder(path: string, options: SourceOptions & IndexOptions = {}): Pipeline<SampleRef> {
+  const { format, annotationFile, classNames, dataYaml, imageExtensions, imageDir, imageSet, ...rest } = options;
+  return fromDataset(indexDataset(path, { format, annotationFile, classNames, dataYaml, imageExtensions, imageDir, imageSet }), rest);
 }
