@@ -4,7 +4,7 @@
  * runs off the JS thread without a worker hop.
  */
 import { stat } from 'node:fs/promises';
-import sharp from 'sharp';
+import sharp, { type Sharp } from 'sharp';
 import type { RawImage } from '../core/types.ts';
 import { letterboxParams, PAD_VALUE, type LetterboxOptions, type LetterboxParams } from '../kernels/letterbox.ts';
 
@@ -34,15 +34,20 @@ async function describeFailure(input: string | Buffer, err: unknown): Promise<ne
 /** Default pixel limit: 8192 × 8192. */
 export const DEFAULT_MAX_PIXELS = 8192 * 8192;
 
-/** Decode an image file (or bytes) into 8-bit RGB. Rejects with sharp's reason for a bad file. */
-export async function decodeImage(input: string | Buffer, options: DecodeOptions = {}): Promise<RawImage> {
-  const { data, info } = await sharp(input, {
+/** A sharp pipeline over `input` with our decode settings. */
+function openImage(input: string | Buffer, options: DecodeOptions): Sharp {
+  return sharp(input, {
     limitInputPixels: options.maxPixels ?? DEFAULT_MAX_PIXELS,
     ignoreIcc: options.ignoreIcc ?? true,
     autoOrient: true,
     // A truncated JPEG is only a libjpeg warning; treating warnings as errors skips it.
     failOn: 'warning',
-  })
+  });
+}
+
+/** Decode an image file (or bytes) into 8-bit RGB. Rejects with sharp's reason for a bad file. */
+export async function decodeImage(input: string | Buffer, options: DecodeOptions = {}): Promise<RawImage> {
+  const { data, info } = await openImage(input, options)
     .removeAlpha()
     .toColourspace('srgb')
     .raw({ depth: 'uchar' })
@@ -71,20 +76,13 @@ export async function decodeLetterboxed(
   letterbox: LetterboxOptions,
   options: DecodeOptions = {},
 ): Promise<LetterboxedImage> {
-  const open = () =>
-    sharp(input, {
-      limitInputPixels: options.maxPixels ?? DEFAULT_MAX_PIXELS,
-      ignoreIcc: options.ignoreIcc ?? true,
-      autoOrient: true,
-      failOn: 'warning',
-    });
-  const meta = await open()
+  const meta = await openImage(input, options)
     .metadata()
     .catch((e) => describeFailure(input, e));
   const rotated = (meta.orientation ?? 1) >= 5;
   const original = { width: rotated ? meta.height! : meta.width!, height: rotated ? meta.width! : meta.height! };
   const params = letterboxParams(original, to, letterbox);
-  let pipeline = open().removeAlpha().toColourspace('srgb');
+  let pipeline = openImage(input, options).removeAlpha().toColourspace('srgb');
   if (params.width !== original.width || params.height !== original.height) {
     pipeline = pipeline.resize(params.width, params.height, { fit: 'fill', kernel: 'linear' });
   }
