@@ -16,7 +16,7 @@
  * Horizontal pass: S = p[i]·w0 + p[i+1]·w1 (exact int). Vertical pass (VResizeLinear
  * <uchar,int,short,FixedPtCast<int,uchar,22>>, scalar and SIMD alike):
  *   out = (((w0·(S0 >> 4)) >> 16) + ((w1·(S1 >> 4)) >> 16) + 2) >> 2
- * which equals (w0·S0 + w1·S1 + 2^21) >> 22 on most inputs but not all (see the todo tests).
+ * which equals (w0·S0 + w1·S1 + 2^21) >> 22 on most inputs but not all (two tests below pin inputs where the two differ).
  * Every resize expectation below was also checked against cv2.resize (OpenCV 4.6.0).
  */
 import assert from 'node:assert/strict';
@@ -318,7 +318,6 @@ describe('resizeBilinear (OpenCV INTER_LINEAR)', () => {
   });
 
   it('2×2 → 3×3 matches OpenCV, including the edge rows', {
-    todo: 'resize.ts clamps the vertical fraction at the edges and rounds (sum + 2^21) >> 22; OpenCV gives 227 at (1,2), this gives 228',
   }, () => {
     // src [[0,100],[200,255]]; scale 1/(3/2) = 2/3
     // horizontal: d0 f −1/6 → clamp, f 0; d1 f 0.5 → i 0, w (1024, 1024); d2 f 7/6 → clamp i 1, f 0
@@ -347,7 +346,6 @@ describe('resizeBilinear (OpenCV INTER_LINEAR)', () => {
   });
 
   it('640×1 impulse → 608×1: weights from OpenCV\'s float32 coordinate and half-to-even rounding', {
-    todo: 'resize.ts computes f in float64 and rounds halves up; OpenCV gives 221 at column 244, this gives 222',
   }, () => {
     // source all 0 except x = 257 (255). Output column 244: scale = 1/(608/640) = 1.0526315789473684
     //   (244.5·scale − 0.5) = 256.8684210526… → float32 256.868408203125 → i 256, f 0.868408203125

@@ -7,6 +7,7 @@ import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import type { RunReport } from '../stream/context.ts';
 import type { Pipeline } from '../stream/pipeline.ts';
+import { initBackend } from '../tensor/backend.ts';
 import { loadPipelineFile, type PipelineFileOptions } from './pipeline-file.ts';
 import { ProgressBar } from './progress.ts';
 import { table } from './table.ts';
@@ -75,6 +76,8 @@ export function formatReport(r: ProfileReport): string {
 export async function profilePipeline(file: string, options: ProfileOptions): Promise<ProfileReport> {
   const factory = await loadPipelineFile(file);
   const { batches, json, progress, ...fileOptions } = options;
+  // Chosen once per process (gpu > node > wasm > cpu); said up front so a slow backend is no surprise.
+  process.stderr.write(`freebies: TensorFlow.js backend ${await initBackend()}\n`);
   const pipeline = factory(fileOptions);
   const report = await consumeWithProgress(pipeline, { batches, progress });
   process.stdout.write(formatReport(report) + '\n');
