@@ -38,10 +38,10 @@ export interface ContextOptions {
   workers?: number;
 }
 
-/** Items a delivered value stands for: a batch counts its samples. */
-export function sampleCount(item: unknown): number {
+/** The sample count of a batch-like item (one with a numeric `size`); other items stand for one sample. */
+function batchSize(item: unknown): number | undefined {
   const size = (item as { size?: unknown } | null)?.size;
-  return typeof size === 'number' ? size : 1;
+  return typeof size === 'number' ? size : undefined;
 }
 
 /** Shared state of one pipeline. One run at a time; a new run resets the meters. */
@@ -138,10 +138,10 @@ export class PipelineContext {
 
   /** `item`'s samples leave the pipeline and their credits return. */
   deliver(item: unknown): void {
-    const n = sampleCount(item);
-    const isBatch = typeof (item as { size?: unknown } | null)?.size === 'number';
+    const size = batchSize(item);
+    const n = size ?? 1;
     this.delivered.samples += n;
-    if (isBatch) this.delivered.batches++;
+    if (size !== undefined) this.delivered.batches++;
     this.hold(-n);
     this.credits?.give(n);
   }
