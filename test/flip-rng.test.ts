@@ -227,52 +227,52 @@ const applied = (s: KernelSample): string[] => (s.meta?.applied as string[] | un
 const hflip = (p: number): TransformSpec => ({ name: 'flip', p, options: { direction: 'horizontal' } });
 
 describe('runChain', () => {
-  it('a p = 0 transform is the identity, bit for bit', () => {
+  it('a p = 0 transform is the identity, bit for bit', async () => {
     const s = tiny([0.5, 0, 2, 1.5]);
     const data = s.image.data.slice();
     const boxes = s.boxes.slice();
     const chain: TransformSpec[] = [hflip(0), { name: 'letterbox', p: 0, options: { width: 64, height: 64 } }];
     for (let k = 0; k < 20; k++) {
-      const out = runChain(s, chain, [0, 0, k], makeLookup());
+      const out = await runChain(s, chain, [0, 0, k], makeLookup());
       assert.equal(out, s);
       assert.deepEqual(out.image.data, data);
       assert.deepEqual(out.boxes, boxes);
     }
   });
 
-  it('a p = 1 flip always flips, and an empty chain returns the sample', () => {
+  it('a p = 1 flip always flips, and an empty chain returns the sample', async () => {
     const s = tiny([0.5, 0, 2, 1.5]);
-    assert.deepEqual(Array.from(runChain(s, [hflip(1)], [3], makeLookup()).boxes), [1, 0, 2.5, 1.5]);
-    assert.equal(runChain(s, [], [3], makeLookup()), s);
+    assert.deepEqual(Array.from((await runChain(s, [hflip(1)], [3], makeLookup())).boxes), [1, 0, 2.5, 1.5]);
+    assert.equal(await runChain(s, [], [3], makeLookup()), s);
   });
 
-  it('p = 0.5 flips about half of the samples, and the same key decides the same way', () => {
+  it('p = 0.5 flips about half of the samples, and the same key decides the same way', async () => {
     let flipped = 0;
     for (let k = 0; k < 1000; k++) {
-      const a = runChain(tiny([0.5, 0, 2, 1.5]), [hflip(0.5)], [1, 0, k], makeLookup());
-      const b = runChain(tiny([0.5, 0, 2, 1.5]), [hflip(0.5)], [1, 0, k], makeLookup());
+      const a = await runChain(tiny([0.5, 0, 2, 1.5]), [hflip(0.5)], [1, 0, k], makeLookup());
+      const b = await runChain(tiny([0.5, 0, 2, 1.5]), [hflip(0.5)], [1, 0, k], makeLookup());
       assert.deepEqual(a.boxes, b.boxes);
       if (a.boxes[0] === 1) flipped++;
     }
     assert.ok(Math.abs(flipped / 1000 - 0.5) < 0.06, `${flipped}`);
   });
 
-  it('transform t draws from the stream keyed [...key, t]', () => {
+  it('transform t draws from the stream keyed [...key, t]', async () => {
     // p = 1 consumes no draw (chance(1) short-circuits), so the kernel's first u32 is the stream's first
     const log: Log[] = [];
-    runChain(tiny(), [{ name: 'rec', p: 1, options: { t: 0 } }, { name: 'rec', p: 1, options: { t: 1 } }], [7, 1, 42], makeLookup(log));
+    await runChain(tiny(), [{ name: 'rec', p: 1, options: { t: 0 } }, { name: 'rec', p: 1, options: { t: 1 } }], [7, 1, 42], makeLookup(log));
     assert.deepEqual(log.map((l) => l.draw), [new Rng(7, 1, 42, 0).u32(), new Rng(7, 1, 42, 1).u32()]);
   });
 
-  it('appending a transform does not change the draws of the ones before it', () => {
+  it('appending a transform does not change the draws of the ones before it', async () => {
     const short: TransformSpec[] = [hflip(0.5), { name: 'rec', p: 0.7, options: { t: 1 } }];
     const long: TransformSpec[] = [...short, { name: 'flip', p: 0.5, options: { direction: 'vertical' } }, { name: 'rec', p: 1, options: { t: 3 } }];
     let recorded = 0;
     for (let k = 0; k < 200; k++) {
       const a: Log[] = [];
       const b: Log[] = [];
-      const outA = runChain(tiny([0.5, 0, 2, 1.5]), short, [9, 2, k], makeLookup(a));
-      runChain(tiny([0.5, 0, 2, 1.5]), long, [9, 2, k], makeLookup(b));
+      const outA = await runChain(tiny([0.5, 0, 2, 1.5]), short, [9, 2, k], makeLookup(a));
+      await runChain(tiny([0.5, 0, 2, 1.5]), long, [9, 2, k], makeLookup(b));
       // everything the short chain logged (flip decision seen through the boxes, rec's draw) is a prefix of the long one
       assert.deepEqual(b.filter((l) => l.t === 1), a);
       assert.equal(b.filter((l) => l.t === 3).length, 1);
@@ -282,13 +282,13 @@ describe('runChain', () => {
     assert.ok(recorded > 100 && recorded < 180, `${recorded}`);
   });
 
-  it('throws a clear error for an unregistered kernel', () => {
-    assert.throws(() => runChain(tiny(), [{ name: 'nope', p: 1, options: {} }], [0], makeLookup()), /unknown transform "nope"/);
+  it('throws a clear error for an unregistered kernel', async () => {
+    await assert.rejects(runChain(tiny(), [{ name: 'nope', p: 1, options: {} }], [0], makeLookup()), /unknown transform "nope"/);
   });
 });
 
 describe('oneOf', () => {
-  it('picks one child in proportion to the children\'s p', () => {
+  it('picks one child in proportion to the children\'s p', async () => {
     // children p 1 and 3 → A with probability 1/4
     const spec: TransformSpec = {
       name: 'oneOf', p: 1, options: {},
@@ -297,7 +297,7 @@ describe('oneOf', () => {
     const counts = { A: 0, B: 0 };
     const N = 4000;
     for (let k = 0; k < N; k++) {
-      const out = applied(runChain(tiny(), [spec], [5, 0, k], makeLookup()));
+      const out = applied(await runChain(tiny(), [spec], [5, 0, k], makeLookup()));
       assert.equal(out.length, 1, 'exactly one child is applied');
       counts[out[0] as 'A' | 'B']++;
     }
@@ -306,25 +306,25 @@ describe('oneOf', () => {
     assert.equal(counts.A + counts.B, N);
   });
 
-  it('its own p gates the whole group; a group of p-0 children does nothing', () => {
+  it('its own p gates the whole group; a group of p-0 children does nothing', async () => {
     const spec: TransformSpec = { name: 'oneOf', p: 0, options: {}, children: [{ name: 'tagA', p: 1, options: {} }] };
     const none: TransformSpec = { name: 'oneOf', p: 1, options: {}, children: [{ name: 'tagA', p: 0, options: {} }] };
     for (let k = 0; k < 50; k++) {
-      assert.deepEqual(applied(runChain(tiny(), [spec], [k], makeLookup())), []);
-      assert.deepEqual(applied(runChain(tiny(), [none], [k], makeLookup())), []);
+      assert.deepEqual(applied(await runChain(tiny(), [spec], [k], makeLookup())), []);
+      assert.deepEqual(applied(await runChain(tiny(), [none], [k], makeLookup())), []);
     }
   });
 });
 
 describe('someOf', () => {
-  it('applies n distinct children, in declared order, covering every combination', () => {
+  it('applies n distinct children, in declared order, covering every combination', async () => {
     const spec: TransformSpec = {
       name: 'someOf', p: 1, options: { n: 2 },
       children: ['A', 'B', 'C'].map((c) => ({ name: `tag${c}`, p: 1, options: {} })),
     };
     const combos = new Map<string, number>();
     for (let k = 0; k < 600; k++) {
-      const out = applied(runChain(tiny(), [spec], [8, 0, k], makeLookup()));
+      const out = applied(await runChain(tiny(), [spec], [8, 0, k], makeLookup()));
       assert.equal(out.length, 2);
       assert.equal(new Set(out).size, 2, 'distinct');
       assert.deepEqual(out, [...out].sort(), 'declared order');
@@ -334,11 +334,11 @@ describe('someOf', () => {
     for (const c of combos.values()) assert.ok(c > 150 && c < 250, `${c}`);
   });
 
-  it('n larger than the number of children applies each child once', () => {
+  it('n larger than the number of children applies each child once', async () => {
     const spec: TransformSpec = {
       name: 'someOf', p: 1, options: { n: 5 },
       children: ['A', 'B'].map((c) => ({ name: `tag${c}`, p: 1, options: {} })),
     };
-    for (let k = 0; k < 20; k++) assert.deepEqual(applied(applySpec(tiny(), spec, new Rng(k), makeLookup())), ['A', 'B']);
+    for (let k = 0; k < 20; k++) assert.deepEqual(applied(await applySpec(tiny(), spec, new Rng(k), makeLookup())), ['A', 'B']);
   });
 });

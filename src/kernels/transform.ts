@@ -9,8 +9,12 @@ import type { Annotated, SampleMeta } from '../core/types.ts';
 /** A sample as kernels see it: pixels, boxes and the metadata a kernel may annotate. */
 export type KernelSample = Annotated & { meta?: SampleMeta };
 
-/** A pure kernel: pixels and boxes in, pixels and boxes out; random draws only from `rng`. */
-export type Kernel<O = any> = (s: KernelSample, options: O, rng: Rng) => KernelSample;
+/**
+ * A pure kernel: pixels and boxes in, pixels and boxes out; random draws only from `rng`.
+ * A kernel never mutates its input's arrays. It may return a promise (kernels built on
+ * sharp's native operations do); the chain awaits it.
+ */
+export type Kernel<O = any> = (s: KernelSample, options: O, rng: Rng) => KernelSample | Promise<KernelSample>;
 
 /** A serialisable description of one transform in a chain. */
 export interface TransformSpec<O = Record<string, unknown>> {
@@ -26,7 +30,7 @@ export interface TransformSpec<O = Record<string, unknown>> {
 /** Looks kernels up by name; the worker and the inline path share one registry. */
 export type KernelLookup = (name: string) => Kernel | undefined;
 
-function applyForced(s: KernelSample, spec: TransformSpec, rng: Rng, lookup: KernelLookup): KernelSample {
+async function applyForced(s: KernelSample, spec: TransformSpec, rng: Rng, lookup: KernelLookup): Promise<KernelSample> {
   if (spec.name === 'oneOf') {
     // albumentations OneOf: pick one child with probability proportional to its p, then apply it.
     const children = spec.children ?? [];
@@ -44,7 +48,7 @@ function applyForced(s: KernelSample, spec: TransformSpec, rng: Rng, lookup: Ker
     const children = spec.children ?? [];
     const n = Math.min((spec.options as { n?: number }).n ?? 1, children.length);
     const chosen = rng.shuffle(children.map((_, i) => i)).slice(0, n).sort((a, b) => a - b);
-    for (const i of chosen) s = applySpec(s, children[i]!, rng, lookup);
+    for (const i of chosen) s = await applySpec(s, children[i]!, rng, lookup);
     return s;
   }
   const kernel = lookup(spec.name);
@@ -53,7 +57,7 @@ function applyForced(s: KernelSample, spec: TransformSpec, rng: Rng, lookup: Ker
 }
 
 /** Apply one spec with its probability. */
-export function applySpec(s: KernelSample, spec: TransformSpec, rng: Rng, lookup: KernelLookup): KernelSample {
+export async function applySpec(s: KernelSample, spec: TransformSpec, rng: Rng, lookup: KernelLookup): Promise<KernelSample> {
   if (!rng.chance(spec.p)) return s;
   return applyForced(s, spec, rng, lookup);
 }
@@ -62,7 +66,7 @@ export function applySpec(s: KernelSample, spec: TransformSpec, rng: Rng, lookup
  * Apply a chain. Transform `t` draws from the stream keyed `[...key, t]`, so adding a
  * transform at the end never changes the draws of those before it.
  */
-export function runChain(s: KernelSample, chain: readonly TransformSpec[], key: readonly number[], lookup: KernelLookup): KernelSample {
-  for (let t = 0; t < chain.length; t++) s = applySpec(s, chain[t]!, new Rng(...key, t), lookup);
+export async function runChain(s: KernelSample, chain: readonly TransformSpec[], key: readonly number[], lookup: KernelLookup): Promise<KernelSample> {
+  for (let t = 0; t < chain.length; t++) s = await applySpec(s, chain[t]!, new Rng(...key, t), lookup);
   return s;
 }

@@ -97,7 +97,7 @@ export class WorkerPool {
       }
     }
     const t = performance.now();
-    const sample = runChain(task.sample, task.chain, task.key, lookupKernel) as Sample;
+    const sample = (await runChain(task.sample, task.chain, task.key, lookupKernel)) as Sample;
     const computeMs = performance.now() - t;
     this.computeMs += computeMs;
     return { sample, computeMs };

@@ -31,6 +31,6 @@ export default async function runTask(task: ChainTask): Promise<unknown> {
     }
   }
   const t = performance.now();
-  const sample = runChain(task.sample, task.chain, task.key, lookupKernel) as Sample;
+  const sample = (await runChain(task.sample, task.chain, task.key, lookupKernel)) as Sample;
   return move(new MovedSample({ sample, computeMs: performance.now() - t }) as never);
 }
