@@ -27,6 +27,9 @@ export { fromDataset, fromYolo, fromCoco, fromVoc, fromFolder, type SourceOption
 export type { StageReport } from './src/profile/meter.ts';
 
 export { flip, type FlipOptions } from './src/transforms/flip.ts';
+export { blur, type BlurOptions } from './src/transforms/blur.ts';
+export { noise, type NoiseOptions } from './src/transforms/noise.ts';
+export { oneOf, someOf } from './src/transforms/compose.ts';
 
 export { decode, type DecodeOperatorOptions } from './operators/decode.ts';
 export { augment } from './operators/augment.ts';

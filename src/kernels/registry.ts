@@ -5,6 +5,8 @@
 import type { Kernel } from './transform.ts';
 import { flipKernel } from './flip.ts';
 import { letterboxKernel, type LetterboxOptions } from './letterbox.ts';
+import { blurKernels } from './blur.ts';
+import { noiseKernels } from './noise.ts';
 
 const kernels = new Map<string, Kernel>();
 
@@ -34,3 +36,6 @@ registerKernel('letterbox', (s, o: { width: number; height: number } & Letterbox
   out.meta = { ...out.meta!, letterbox: { ratio: letterbox.ratio, padLeft: letterbox.padLeft, padTop: letterbox.padTop } };
   return out;
 });
+for (const group of [blurKernels, noiseKernels]) {
+  for (const [name, kernel] of Object.entries(group)) registerKernel(name, kernel);
+}

@@ -18,3 +18,15 @@ export function validate<S extends z.ZodType>(schema: S, value: unknown, where: 
 
 /** A probability 0..1. */
 export const probability = z.number().min(0, 'a probability must be ≥ 0').max(1, 'a probability must be ≤ 1');
+
+/**
+ * A value or a `[lo, hi]` range of values, each within `[min, max]`; a single value v
+ * becomes `[v, v]`. `what` names the option in messages.
+ */
+export function range(what: string, min: number, max: number) {
+  const n = z.number().min(min, `${what} must be ≥ ${min}`).max(max, `${what} must be ≤ ${max}`);
+  return z
+    .union([n, z.tuple([n, n])])
+    .transform((v) => (typeof v === 'number' ? ([v, v] as [number, number]) : v))
+    .refine((v) => v[0] <= v[1], `${what}: a range is [lo, hi] with lo ≤ hi`);
+}
