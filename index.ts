@@ -30,6 +30,9 @@ export { flip, type FlipOptions } from './src/transforms/flip.ts';
 export { blur, type BlurOptions } from './src/transforms/blur.ts';
 export { noise, type NoiseOptions } from './src/transforms/noise.ts';
 export { oneOf, someOf } from './src/transforms/compose.ts';
+export { randomCrop, type RandomCropOptions } from './src/transforms/random-crop.ts';
+export { bboxSafeCrop, type BboxSafeCropOptions } from './src/transforms/bbox-safe-crop.ts';
+export { jitter, type JitterOptions } from './src/transforms/jitter.ts';
 
 export { decode, type DecodeOperatorOptions } from './operators/decode.ts';
 export { augment } from './operators/augment.ts';

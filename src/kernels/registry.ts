@@ -7,6 +7,7 @@ import { flipKernel } from './flip.ts';
 import { letterboxKernel, type LetterboxOptions } from './letterbox.ts';
 import { blurKernels } from './blur.ts';
 import { noiseKernels } from './noise.ts';
+import { cropKernels } from './crop.ts';
 
 const kernels = new Map<string, Kernel>();
 
@@ -36,6 +37,6 @@ registerKernel('letterbox', (s, o: { width: number; height: number } & Letterbox
   out.meta = { ...out.meta!, letterbox: { ratio: letterbox.ratio, padLeft: letterbox.padLeft, padTop: letterbox.padTop } };
   return out;
 });
-for (const group of [blurKernels, noiseKernels]) {
+for (const group of [blurKernels, noiseKernels, cropKernels]) {
   for (const [name, kernel] of Object.entries(group)) registerKernel(name, kernel);
 }
