@@ -33,6 +33,9 @@ export { oneOf, someOf } from './src/transforms/compose.ts';
 export { randomCrop, type RandomCropOptions } from './src/transforms/random-crop.ts';
 export { bboxSafeCrop, type BboxSafeCropOptions } from './src/transforms/bbox-safe-crop.ts';
 export { jitter, type JitterOptions } from './src/transforms/jitter.ts';
+export { randomErasing, type RandomErasingOptions } from './src/transforms/random-erasing.ts';
+export { cutout, type CutoutOptions } from './src/transforms/cutout.ts';
+export { gridMask, type GridMaskOptions } from './src/transforms/grid-mask.ts';
 
 export { decode, type DecodeOperatorOptions } from './operators/decode.ts';
 export { augment } from './operators/augment.ts';

@@ -8,6 +8,7 @@ import { letterboxKernel, type LetterboxOptions } from './letterbox.ts';
 import { blurKernels } from './blur.ts';
 import { noiseKernels } from './noise.ts';
 import { cropKernels } from './crop.ts';
+import { occlusionKernels } from './occlusion.ts';
 
 const kernels = new Map<string, Kernel>();
 
@@ -37,6 +38,6 @@ registerKernel('letterbox', (s, o: { width: number; height: number } & Letterbox
   out.meta = { ...out.meta!, letterbox: { ratio: letterbox.ratio, padLeft: letterbox.padLeft, padTop: letterbox.padTop } };
   return out;
 });
-for (const group of [blurKernels, noiseKernels, cropKernels]) {
+for (const group of [blurKernels, noiseKernels, cropKernels, occlusionKernels]) {
   for (const [name, kernel] of Object.entries(group)) registerKernel(name, kernel);
 }
