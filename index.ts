@@ -43,6 +43,7 @@ export { letterbox, type LetterboxOperatorOptions } from './operators/letterbox.
 export { batch, type BatchOptions } from './operators/batch.ts';
 export { toTensors, type ToTensorsOptions } from './operators/to-tensors.ts';
 export { prefetch } from './operators/prefetch.ts';
+export { dumpSamples, type DumpSamplesOptions } from './operators/dump-samples.ts';
 
 export type { SampleBatch } from './src/batch/types.ts';
 export type { Batch } from './src/tensor/batch.ts';

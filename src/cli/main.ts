@@ -1,8 +1,9 @@
 #!/usr/bin/env node
 /** The `freebies` command line. */
-import { parseArgs } from 'node:util';
+import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { ConfigError } from '../core/errors.ts';
-import { profilePipeline } from './profile.ts';
+
+type ParseArgsOptionsConfig = NonNullable<ParseArgsConfig['options']>;
 
 const USAGE = `freebies <command>
 
@@ -10,7 +11,57 @@ const USAGE = `freebies <command>
       Run a pipeline, show live progress, print per-stage throughput and the bottleneck.
   bench [--json FILE] [--rounds N]
       Benchmarks on ../shared/datasets/coco128 (or --data DIR): pipeline vs decode-only.
+  preview <pipeline file> --data DIR --out FILE.png [--n 16] [--seed N] [--epoch N] [--cell PX]
+          [--workers N] [--size N] [--batch-size N] [--limit N]
+      Draw the first n samples the pipeline yields (boxes and class names) into one PNG grid.
 `;
+
+/** Options of profile and bench (one set shared by both). */
+const RUN_OPTIONS = {
+  data: { type: 'string' },
+  batches: { type: 'string' },
+  json: { type: 'string' },
+  seed: { type: 'string' },
+  workers: { type: 'string' },
+  epochs: { type: 'string' },
+  limit: { type: 'string' },
+  rounds: { type: 'string' },
+  size: { type: 'string' },
+  'batch-size': { type: 'string' },
+  'no-progress': { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+} satisfies ParseArgsOptionsConfig;
+
+const PREVIEW_OPTIONS = {
+  data: { type: 'string' },
+  out: { type: 'string' },
+  n: { type: 'string' },
+  seed: { type: 'string' },
+  epoch: { type: 'string' },
+  cell: { type: 'string' },
+  workers: { type: 'string' },
+  size: { type: 'string' },
+  'batch-size': { type: 'string' },
+  limit: { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+} satisfies ParseArgsOptionsConfig;
+
+/** parseArgs, with its errors (unknown option, missing value) turned into a ConfigError that lists the options. */
+function parse<O extends ParseArgsOptionsConfig>(command: string, args: string[], options: O) {
+  try {
+    return parseArgs({ args, allowPositionals: true, options });
+  } catch (err) {
+    const e = err as Error & { code?: string };
+    if (!e.code?.startsWith('ERR_PARSE_ARGS')) throw err;
+    const known = Object.keys(options).map((k) => `--${k}`).join(', ');
+    const unknown = /'(-[^']*)'/.exec(e.message)?.[1];
+    const what =
+      e.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' && unknown
+        ? `unknown option ${unknown}`
+        : e.message.replace(/\.?\s*$/, '');
+    throw new ConfigError(`${command || 'freebies'}: ${what}; it takes ${known}`);
+  }
+}
 
 function int(v: string | undefined, name: string): number | undefined {
   if (v === undefined) return undefined;
@@ -21,25 +72,36 @@ function int(v: string | undefined, name: string): number | undefined {
 
 async function main(argv: string[]): Promise<void> {
   const [command, ...rest] = argv;
-  const { values, positionals } = parseArgs({
-    args: rest,
-    allowPositionals: true,
-    options: {
-      data: { type: 'string' },
-      batches: { type: 'string' },
-      json: { type: 'string' },
-      seed: { type: 'string' },
-      workers: { type: 'string' },
-      epochs: { type: 'string' },
-      limit: { type: 'string' },
-      rounds: { type: 'string' },
-      size: { type: 'string' },
-      'batch-size': { type: 'string' },
-      'no-progress': { type: 'boolean' },
-      help: { type: 'boolean', short: 'h' },
-    },
-  });
-  if (!command || values.help || command === 'help') {
+  if (command === 'preview') {
+    const { values: v, positionals: files } = parse(command, rest, PREVIEW_OPTIONS);
+    if (v.help) {
+      process.stdout.write(USAGE);
+      return;
+    }
+    const file = files[0];
+    if (!file) throw new ConfigError('preview needs a pipeline file: freebies preview pipelines/basic.ts --data DIR --out grid.png');
+    if (files.length > 1) throw new ConfigError(`preview takes one pipeline file, got ${files.length}: ${files.join(' ')}`);
+    if (!v.data) throw new ConfigError('preview needs --data DIR (a YOLO, COCO or VOC dataset)');
+    if (!v.out) throw new ConfigError('preview needs --out FILE.png: where to write the grid');
+    // Loaded on demand (like profile and bench), so argument mistakes are reported without loading tfjs and sharp.
+    const { formatPreview, previewPipeline } = await import('./preview.ts');
+    const result = await previewPipeline(file, {
+      data: v.data,
+      out: v.out,
+      n: int(v.n, 'n'),
+      seed: int(v.seed, 'seed'),
+      epoch: int(v.epoch, 'epoch'),
+      maxCell: int(v.cell, 'cell'),
+      workers: int(v.workers, 'workers'),
+      size: int(v.size, 'size'),
+      batchSize: int(v['batch-size'], 'batch-size'),
+      limit: int(v.limit, 'limit'),
+    });
+    process.stdout.write(formatPreview(result) + '\n');
+    return;
+  }
+  const { values, positionals } = parse(command ?? '', rest, RUN_OPTIONS);
+  if (!command || values.help || command === 'help' || command === '--help' || command === '-h') {
     process.stdout.write(USAGE);
     return;
   }
@@ -47,6 +109,7 @@ async function main(argv: string[]): Promise<void> {
     const file = positionals[0];
     if (!file) throw new ConfigError('profile needs a pipeline file: freebies profile pipelines/basic.ts --data DIR');
     if (!values.data) throw new ConfigError('profile needs --data DIR (a YOLO, COCO or VOC dataset)');
+    const { profilePipeline } = await import('./profile.ts');
     await profilePipeline(file, {
       data: values.data,
       batches: int(values.batches, 'batches'),
