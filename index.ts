@@ -27,6 +27,8 @@ export { fromDataset, fromYolo, fromCoco, fromVoc, fromFolder, type SourceOption
 export type { StageReport } from './src/profile/meter.ts';
 
 export { flip, type FlipOptions } from './src/transforms/flip.ts';
+export { hsv, type HsvOptions } from './src/transforms/hsv.ts';
+export { brightness, contrast, brightnessContrast, type BrightnessLimitOptions, type BrightnessContrastOptions } from './src/transforms/brightness-contrast.ts';
 export { blur, type BlurOptions } from './src/transforms/blur.ts';
 export { noise, type NoiseOptions } from './src/transforms/noise.ts';
 export { oneOf, someOf } from './src/transforms/compose.ts';
