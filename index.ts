@@ -32,6 +32,7 @@ export { brightness, contrast, brightnessContrast, type BrightnessLimitOptions, 
 export { blur, type BlurOptions } from './src/transforms/blur.ts';
 export { noise, type NoiseOptions } from './src/transforms/noise.ts';
 export { oneOf, someOf } from './src/transforms/compose.ts';
+export { randomPerspective, type RandomPerspectiveOptions } from './src/transforms/random-perspective.ts';
 export { randomCrop, type RandomCropOptions } from './src/transforms/random-crop.ts';
 export { bboxSafeCrop, type BboxSafeCropOptions } from './src/transforms/bbox-safe-crop.ts';
 export { jitter, type JitterOptions } from './src/transforms/jitter.ts';

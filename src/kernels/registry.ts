@@ -10,6 +10,7 @@ import { noiseKernels } from './noise.ts';
 import { cropKernels } from './crop.ts';
 import { occlusionKernels } from './occlusion.ts';
 import { colorKernels } from './color.ts';
+import { perspectiveKernels } from './perspective.ts';
 
 const kernels = new Map<string, Kernel>();
 
@@ -39,6 +40,6 @@ registerKernel('letterbox', (s, o: { width: number; height: number } & Letterbox
   out.meta = { ...out.meta!, letterbox: { ratio: letterbox.ratio, padLeft: letterbox.padLeft, padTop: letterbox.padTop } };
   return out;
 });
-for (const group of [colorKernels, blurKernels, noiseKernels, cropKernels, occlusionKernels]) {
+for (const group of [colorKernels, perspectiveKernels, blurKernels, noiseKernels, cropKernels, occlusionKernels]) {
   for (const [name, kernel] of Object.entries(group)) registerKernel(name, kernel);
 }

@@ -1,0 +1,274 @@
+/**
+ * Affine and perspective warps of 8-bit RGB that produce exactly the bytes of OpenCV 4.6's
+ * `cv::warpAffine` / `cv::warpPerspective` with INTER_LINEAR and BORDER_CONSTANT, which
+ * YOLOv5's `random_perspective` calls (SPEC §3).
+ *
+ * OpenCV's behaviour, reproduced here from its outputs:
+ * - the forward matrix is inverted in double (affine: through the 2×2 determinant;
+ *   perspective: through the 3×3 adjugate over the determinant, as `cv::invert` does for 3×3);
+ * - every destination pixel gets a source position in fixed point with 5 fractional bits;
+ *   affine sums per-column and per-row terms rounded at 2^10 and drops 5 bits after adding 16;
+ *   perspective divides in double per pixel, with x measured from the start of its block
+ *   (blocks of `bw0` columns, see {@link perspectiveBlockWidth}), and rounds to 2^5;
+ * - the bilinear weights come from the 32×32 fraction table, `(32−fx)(32−fy)·32` etc.,
+ *   summing to 2^15; the value is `(Σ w·p + 2^14) >> 15`; a neighbour outside the source
+ *   takes the fill colour.
+ * Rounding is cvRound's: halves go to the even neighbour. OpenCV refuses images of 32767 px
+ * or more on a side; these functions accept them (positions are not saturated to shorts,
+ * which changes nothing below that size).
+ */
+import type { RawImage } from '../core/types.ts';
+
+/** An RGB fill colour for pixels that map outside the source. */
+export type Rgb = readonly [number, number, number];
+
+/** YOLOv5's border colour. */
+const GREY: Rgb = [114, 114, 114];
+
+/** OpenCV's INTER_BITS: source positions carry 5 fractional bits (a 32×32 weight table). */
+const INTER_BITS = 5;
+const INTER_MASK = (1 << INTER_BITS) - 1;
+/** Affine terms are rounded at 2^10 (OpenCV's AB_BITS), then 5 bits are dropped after adding half a table step. */
+const AB_SCALE = 1 << 10;
+const ROUND_DELTA = AB_SCALE >> INTER_BITS >> 1;
+/** remapRow takes positions with 10 fractional bits and drops these. */
+const SHIFT = 10 - INTER_BITS;
+/** x + 1.5·2^52 − 1.5·2^52 rounds a double below 2^51 in magnitude half to even (the FPU's mode). */
+const ROUND_MAGIC = 6755399441055744;
+/** Perspective positions (5 fractional bits) are clamped to ±2^20 px. */
+const POS_LIMIT = 1 << 25;
+const INT_MIN = -2147483648;
+const INT_MAX = 2147483647;
+
+/**
+ * cvRound / saturate_cast<int>(double): round half to even. A value beyond the int range
+ * comes back as INT_MIN, as the x86 conversion OpenCV relies on returns it.
+ */
+function cvRound(v: number): number {
+  if (!(v >= INT_MIN - 0.5 && v < INT_MAX + 0.5)) return INT_MIN;
+  const r = Math.round(v);
+  return (r - v === 0.5 && (r & 1) !== 0 ? r - 1 : r) | 0;
+}
+
+/** saturate_cast<uchar> of a fill value: round half even, clamp to 0..255. */
+function fillByte(v: number): number {
+  if (!(v > 0)) return 0;
+  return v >= 255 ? 255 : cvRound(v);
+}
+
+function checkSizes(src: RawImage, width: number, height: number, who: string): void {
+  if (!(Number.isInteger(width) && Number.isInteger(height) && width >= 1 && height >= 1)) {
+    throw new RangeError(`${who}: bad output size ${width}×${height}; pass positive integers`);
+  }
+  if (src.width < 1 || src.height < 1 || src.data.length < src.width * src.height * 3) {
+    throw new RangeError(`${who}: bad source image ${src.width}×${src.height} with ${src.data.length} bytes`);
+  }
+}
+
+function checkMatrix(M: ArrayLike<number>, n: number, who: string): void {
+  if (M.length !== n) throw new TypeError(`${who}: the matrix needs ${n} numbers (row-major), got ${M.length}`);
+  for (let i = 0; i < n; i++) if (!Number.isFinite(M[i])) throw new RangeError(`${who}: matrix entry ${i} is ${M[i]}`);
+}
+
+/**
+ * Bilinear lookup of one destination row. Pixel i's source position, with 5 fractional
+ * bits, is `(X0 + colX[i]) >> 5` (and likewise y): the affine warp passes its per-row and
+ * per-column terms with 10 fractional bits, the perspective warp passes X0 = 0 and
+ * finished positions shifted left by 5.
+ *
+ * OpenCV's value is `(Σ w·p + 2^14) >> 15` with weights `(32−fx)(32−fy)·32` etc. Dividing
+ * weights and shift by 32 gives the same integers, and so does interpolating along x, then
+ * y: `t = a·(32−fx) + b·fx` per row, then `(t·(32−fy) + u·fy + 512) >> 10` (exact in
+ * integers). Inside the source the row steps run on packed lanes: one unaligned 32-bit
+ * read yields a pixel's R and B (bytes 0 and 2, 16 bits apart) and G; a lane stays below
+ * 255·32 < 2^16, so a multiply never carries into the next lane. Four reads per pixel
+ * instead of twelve; the bytes are the same.
+ */
+function remapRow(
+  s: Uint8Array, view: DataView, sw: number, sh: number,
+  X0: number, Y0: number, colX: Int32Array, colY: Int32Array, n: number,
+  out: Uint8Array, start: number,
+  f0: number, f1: number, f2: number,
+): void {
+  // Math.imul and `| 0` keep V8 on plain 32-bit integer ops (no overflow or −0 checks);
+  // no value here comes near 2^31.
+  const stride = Math.imul(sw, 3);
+  const lastX = sw - 1;
+  const lastY = sh - 1;
+  let o = start | 0;
+  for (let i = 0; i < n; i++, o = (o + 3) | 0) {
+    // OpenCV adds in 32-bit ints; `| 0` wraps the same way for absurd matrices
+    const X = ((X0 + colX[i]!) | 0) >> SHIFT;
+    const Y = ((Y0 + colY[i]!) | 0) >> SHIFT;
+    const sx = X >> INTER_BITS;
+    const sy = Y >> INTER_BITS;
+    const fx = X & INTER_MASK;
+    const fy = Y & INTER_MASK;
+    if (sx >= 0 && sx < lastX && sy >= 0 && sy < lastY) {
+      // all four neighbours inside. Bytes p..p+3 = R G B R'; p+2..p+5 >>> 8 = R' G' B'
+      // (never reading past the right neighbour, so never past the buffer).
+      const p = (Math.imul(sy, stride) + Math.imul(sx, 3)) | 0;
+      const q = (p + stride) | 0;
+      const a0 = view.getUint32(p, true);
+      const a1 = view.getUint32(p + 2, true) >>> 8;
+      const b0 = view.getUint32(q, true);
+      const b1 = view.getUint32(q + 2, true) >>> 8;
+      const gx = 32 - fx;
+      const gy = 32 - fy;
+      // R in bits 0..15, B in bits 16..31, for the top (t) and bottom (u) rows
+      const t = (Math.imul(a0 & 0xff00ff, gx) + Math.imul(a1 & 0xff00ff, fx)) | 0;
+      const u = (Math.imul(b0 & 0xff00ff, gx) + Math.imul(b1 & 0xff00ff, fx)) | 0;
+      // G of the top row in bits 0..15, of the bottom row in bits 16..31
+      const g = (Math.imul(((a0 >>> 8) & 0xff) | ((b0 & 0xff00) << 8), gx) + Math.imul(((a1 >>> 8) & 0xff) | ((b1 & 0xff00) << 8), fx)) | 0;
+      out[o] = (Math.imul(t & 0xffff, gy) + Math.imul(u & 0xffff, fy) + 512) >> 10;
+      out[o + 1] = (Math.imul(g & 0xffff, gy) + Math.imul(g >>> 16, fy) + 512) >> 10;
+      out[o + 2] = (Math.imul(t >>> 16, gy) + Math.imul(u >>> 16, fy) + 512) >> 10;
+    } else if (sx < -1 || sx > lastX || sy < -1 || sy > lastY) {
+      out[o] = f0;
+      out[o + 1] = f1;
+      out[o + 2] = f2;
+    } else {
+      borderPixel(s, stride, lastX, lastY, sx, sy, fx, fy, out, o, f0, f1, f2);
+    }
+  }
+}
+
+/** A pixel whose neighbours straddle the source's edge: those outside take the fill colour. */
+function borderPixel(
+  s: Uint8Array, stride: number, lastX: number, lastY: number,
+  sx: number, sy: number, fx: number, fy: number,
+  out: Uint8Array, o: number, f0: number, f1: number, f2: number,
+): void {
+  const inX0 = sx >= 0;
+  const inX1 = sx < lastX;
+  const inY0 = sy >= 0;
+  const inY1 = sy < lastY;
+  const p00 = inY0 && inX0 ? sy * stride + sx * 3 : -1;
+  const p01 = inY0 && inX1 ? sy * stride + sx * 3 + 3 : -1;
+  const p10 = inY1 && inX0 ? (sy + 1) * stride + sx * 3 : -1;
+  const p11 = inY1 && inX1 ? (sy + 1) * stride + sx * 3 + 3 : -1;
+  for (let c = 0; c < 3; c++) {
+    const f = c === 0 ? f0 : c === 1 ? f1 : f2;
+    const a = p00 >= 0 ? s[p00 + c]! : f;
+    const a1 = p01 >= 0 ? s[p01 + c]! : f;
+    const b = p10 >= 0 ? s[p10 + c]! : f;
+    const b1 = p11 >= 0 ? s[p11 + c]! : f;
+    const t = a * (32 - fx) + a1 * fx;
+    const u = b * (32 - fx) + b1 * fx;
+    out[o + c] = (t * (32 - fy) + u * fy + 512) >> 10;
+  }
+}
+
+/**
+ * The inverse of a forward 2×3 affine matrix as `cv::warpAffine` computes it (in double,
+ * through the 2×2 determinant; a singular matrix gives all zeros).
+ */
+export function invertAffine(M: ArrayLike<number>): number[] {
+  const [a, b, c, d, e, f] = [M[0]!, M[1]!, M[2]!, M[3]!, M[4]!, M[5]!];
+  let D = a * e - b * d;
+  D = D !== 0 ? 1 / D : 0;
+  const A11 = e * D;
+  const A22 = a * D;
+  const A12 = -b * D;
+  const A21 = -d * D;
+  return [A11, A12, -A11 * c - A12 * f, A21, A22, -A21 * c - A22 * f];
+}
+
+/**
+ * The inverse of a 3×3 matrix as `cv::invert` computes it for 3×3 doubles: the adjugate
+ * times 1/det (the cofactor expansion along the first row); a singular matrix gives all zeros.
+ */
+export function invert3x3(M: ArrayLike<number>): number[] {
+  const [a, b, c, d, e, f, g, h, i] = [M[0]!, M[1]!, M[2]!, M[3]!, M[4]!, M[5]!, M[6]!, M[7]!, M[8]!];
+  let det = a * (e * i - f * h) - b * (d * i - f * g) + c * (d * h - e * g);
+  if (det === 0) return [0, 0, 0, 0, 0, 0, 0, 0, 0];
+  det = 1 / det;
+  return [
+    (e * i - f * h) * det, (c * h - b * i) * det, (b * f - c * e) * det,
+    (f * g - d * i) * det, (a * i - c * g) * det, (c * d - a * f) * det,
+    (d * h - e * g) * det, (b * g - a * h) * det, (a * e - b * d) * det,
+  ];
+}
+
+/**
+ * `cv::warpAffine(src, M, (width, height), INTER_LINEAR, BORDER_CONSTANT, fill)`, byte for byte.
+ * @param M forward 2×3 matrix, row-major (source → destination), as YOLOv5 passes `M[:2]`.
+ * @param fill colour of destination pixels that map outside the source. Default 114 grey.
+ */
+export function warpAffine(src: RawImage, M: ArrayLike<number>, width: number, height: number, fill: Rgb = GREY): RawImage {
+  checkSizes(src, width, height, 'warpAffine');
+  checkMatrix(M, 6, 'warpAffine');
+  const [a11, a12, b1, a21, a22, b2] = invertAffine(M) as [number, number, number, number, number, number];
+  // per-column terms, shared by every row
+  const adelta = new Int32Array(width);
+  const bdelta = new Int32Array(width);
+  for (let x = 0; x < width; x++) {
+    adelta[x] = cvRound(a11 * x * AB_SCALE);
+    bdelta[x] = cvRound(a21 * x * AB_SCALE);
+  }
+  const out = new Uint8Array(width * height * 3);
+  const [f0, f1, f2] = [fillByte(fill[0]), fillByte(fill[1]), fillByte(fill[2])];
+  const view = new DataView(src.data.buffer, src.data.byteOffset, src.data.byteLength);
+  for (let y = 0; y < height; y++) {
+    const X0 = (cvRound((a12 * y + b1) * AB_SCALE) + ROUND_DELTA) | 0;
+    const Y0 = (cvRound((a22 * y + b2) * AB_SCALE) + ROUND_DELTA) | 0;
+    remapRow(src.data, view, src.width, src.height, X0, Y0, adelta, bdelta, width, out, y * width * 3, f0, f1, f2);
+  }
+  return { data: out, width, height };
+}
+
+/**
+ * The width of the column blocks in which OpenCV's warpPerspective measures x: blocks hold
+ * 32×32 = 1024 pixels and are at most 16 rows tall (64 columns on any image 16+ rows tall).
+ * The block start enters the double arithmetic (`X0 = M0·x_block + M1·y + M2`, then
+ * `X0 + M0·x_offset`), so a position that lands within an ulp of a rounding tie rounds as
+ * OpenCV's does only with the same blocks (pinned by a test).
+ */
+export function perspectiveBlockWidth(width: number, height: number): number {
+  const bh = Math.min(16, height);
+  return Math.min(Math.floor(1024 / bh), width);
+}
+
+/**
+ * `cv::warpPerspective(src, M, (width, height), INTER_LINEAR, BORDER_CONSTANT, fill)`, byte for byte.
+ * @param M forward 3×3 matrix, row-major (source → destination).
+ * @param fill colour of destination pixels that map outside the source. Default 114 grey.
+ */
+export function warpPerspective(src: RawImage, M: ArrayLike<number>, width: number, height: number, fill: Rgb = GREY): RawImage {
+  checkSizes(src, width, height, 'warpPerspective');
+  checkMatrix(M, 9, 'warpPerspective');
+  const [m0, m1, m2, m3, m4, m5, m6, m7, m8] = invert3x3(M) as [number, number, number, number, number, number, number, number, number];
+  const xs = new Int32Array(width);
+  const ys = new Int32Array(width);
+  const out = new Uint8Array(width * height * 3);
+  const bw = perspectiveBlockWidth(width, height);
+  const view = new DataView(src.data.buffer, src.data.byteOffset, src.data.byteLength);
+  const [f0, f1, f2] = [fillByte(fill[0]), fillByte(fill[1]), fillByte(fill[2])];
+  for (let y = 0; y < height; y++) {
+    for (let xb = 0; xb < width; xb += bw) {
+      const X0 = m0 * xb + m1 * y + m2;
+      const Y0 = m3 * xb + m4 * y + m5;
+      const W0 = m6 * xb + m7 * y + m8;
+      const end = Math.min(bw, width - xb);
+      for (let k = 0; k < end; k++) {
+        let w = W0 + m6 * k;
+        w = w !== 0 ? (1 << INTER_BITS) / w : 0;
+        let fX = (X0 + m0 * k) * w;
+        let fY = (Y0 + m3 * k) * w;
+        fX = fX > INT_MAX ? INT_MAX : fX < INT_MIN ? INT_MIN : fX;
+        fY = fY > INT_MAX ? INT_MAX : fY < INT_MIN ? INT_MIN : fY;
+        // cvRound: half to even
+        let X = (fX + ROUND_MAGIC - ROUND_MAGIC) | 0;
+        let Y = (fY + ROUND_MAGIC - ROUND_MAGIC) | 0;
+        // Positions beyond ±2^20 px are outside any image (OpenCV caps sizes at 32767);
+        // clamping them keeps the shift to 10 fractional bits inside int32.
+        X = X > POS_LIMIT ? POS_LIMIT : X < -POS_LIMIT ? -POS_LIMIT : X;
+        Y = Y > POS_LIMIT ? POS_LIMIT : Y < -POS_LIMIT ? -POS_LIMIT : Y;
+        xs[xb + k] = X << SHIFT;
+        ys[xb + k] = Y << SHIFT;
+      }
+    }
+    remapRow(src.data, view, src.width, src.height, 0, 0, xs, ys, width, out, y * width * 3, f0, f1, f2);
+  }
+  return { data: out, width, height };
+}
