@@ -12,7 +12,8 @@ import {
   type TransformSpec,
 } from '../index.ts';
 import { lookupKernel } from '../src/kernels/registry.ts';
-import { runChain, type KernelSample } from '../src/kernels/transform.ts';
+import { applySpec, runChain, type KernelSample } from '../src/kernels/transform.ts';
+import { Rng } from '../src/core/rng.ts';
 import { COCO128 } from './helpers.ts';
 
 /** Every transform of the catalogue, forced on, with options that make it do something visible. */
@@ -119,6 +120,24 @@ describe('random chains over the whole catalogue', () => {
       assert.deepEqual(out.image.data, input.image.data);
       assert.deepEqual(out.boxes, input.boxes);
     }
+  });
+
+  it('a horizontal flip folded into randomPerspective gives the bytes, boxes and meta of the two run apart', async () => {
+    const input = { ...randomSample(72, 56, [[0.1, 0.1, 0.5, 0.6], [0.4, 0.3, 0.9, 0.95], [0, 0, 1, 1]], 5), meta: { path: 'x', originalWidth: 72, originalHeight: 56 } };
+    let mirrored = 0;
+    for (const rp of [randomPerspective({ p: 0.8, degrees: 20, shear: 5 }), randomPerspective({ p: 1, degrees: 5, perspective: 0.001 }), randomPerspective({ p: 1, translate: 0, scale: 0 })]) {
+      const fl = flip({ p: 0.5 });
+      for (let k = 0; k < 40; k++) {
+        const fused = await runChain(input, [rp, fl], [3, k], lookupKernel);
+        const apart = await applySpec(await applySpec(input, rp, new Rng(3, k, 0), lookupKernel), fl, new Rng(3, k, 1), lookupKernel);
+        assert.deepEqual(fused.image.data, apart.image.data);
+        assert.deepEqual(fused.boxes, apart.boxes);
+        assert.deepEqual(fused.classes, apart.classes);
+        assert.deepEqual(fused.meta, apart.meta);
+        if (new Rng(3, k, 1).chance(0.5)) mirrored++;
+      }
+    }
+    assert.ok(mirrored > 30 && mirrored < 90, `${mirrored}`);
   });
 
   it('a chain replays exactly from its key and differs for another key', async () => {

@@ -149,3 +149,14 @@ describe('noise', () => {
     assert.throws(() => noise({ sigma: -1 }), /≥ 0/);
   });
 });
+
+describe('Rng.fillU32', () => {
+  it('gives exactly the values u32() would, and leaves the stream where u32() would', () => {
+    const a = new Rng(1, 2, 3);
+    const b = new Rng(1, 2, 3);
+    const bulk = a.fillU32(new Uint32Array(1000));
+    for (let i = 0; i < 1000; i++) assert.equal(bulk[i], b.u32());
+    assert.equal(a.u32(), b.u32());
+    assert.equal(a.next(), b.next());
+  });
+});

@@ -9,7 +9,7 @@ const USAGE = `freebies <command>
 
   profile <pipeline file> --data DIR [--batches N] [--json FILE] [--seed N] [--workers N] [--epochs N] [--limit N]
       Run a pipeline, show live progress, print per-stage throughput and the bottleneck.
-  bench [--json FILE] [--rounds N]
+  bench [--json FILE] [--rounds N] [--only SECTION]
       Benchmarks on ../shared/datasets/coco128 (or --data DIR): pipeline vs decode-only.
   preview <pipeline file> --data DIR --out FILE.png [--n 16] [--seed N] [--epoch N] [--cell PX]
           [--workers N] [--size N] [--batch-size N] [--limit N]
@@ -26,6 +26,7 @@ const RUN_OPTIONS = {
   epochs: { type: 'string' },
   limit: { type: 'string' },
   rounds: { type: 'string' },
+  only: { type: 'string' },
   size: { type: 'string' },
   'batch-size': { type: 'string' },
   'no-progress': { type: 'boolean' },
@@ -126,7 +127,7 @@ async function main(argv: string[]): Promise<void> {
   }
   if (command === 'bench') {
     const { runBench } = await import('./bench.ts');
-    await runBench({ json: values.json, rounds: int(values.rounds, 'rounds'), data: values.data, workers: int(values.workers, 'workers') });
+    await runBench({ json: values.json, only: values.only, rounds: int(values.rounds, 'rounds'), data: values.data, workers: int(values.workers, 'workers') });
     return;
   }
   throw new ConfigError(`unknown command "${command}"\n\n${USAGE}`);

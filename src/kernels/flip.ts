@@ -27,19 +27,23 @@ export function flipImageVertical(src: RawImage): RawImage {
   return { data: out, width, height };
 }
 
+/** Mirror n×4 voc boxes left–right on an image `width` wide: `x1' = W − x2, x2' = W − x1`. */
+export function flipBoxesHorizontal(src: Float32Array, width: number): Float32Array {
+  const boxes = new Float32Array(src.length);
+  for (let i = 0; i < boxes.length; i += 4) {
+    boxes[i] = width - src[i + 2]!;
+    boxes[i + 1] = src[i + 1]!;
+    boxes[i + 2] = width - src[i]!;
+    boxes[i + 3] = src[i + 3]!;
+  }
+  return boxes;
+}
+
 /** Flip a sample; `x1' = W − x2, x2' = W − x1` (and the same on y for vertical). */
 export function flipKernel<T extends Annotated>(s: T, direction: 'horizontal' | 'vertical'): T {
   const { width: W, height: H } = s.image;
+  if (direction === 'horizontal') return { ...s, image: flipImageHorizontal(s.image), boxes: flipBoxesHorizontal(s.boxes, W) };
   const boxes = new Float32Array(s.boxes.length);
-  if (direction === 'horizontal') {
-    for (let i = 0; i < boxes.length; i += 4) {
-      boxes[i] = W - s.boxes[i + 2]!;
-      boxes[i + 1] = s.boxes[i + 1]!;
-      boxes[i + 2] = W - s.boxes[i]!;
-      boxes[i + 3] = s.boxes[i + 3]!;
-    }
-    return { ...s, image: flipImageHorizontal(s.image), boxes };
-  }
   for (let i = 0; i < boxes.length; i += 4) {
     boxes[i] = s.boxes[i]!;
     boxes[i + 1] = H - s.boxes[i + 3]!;

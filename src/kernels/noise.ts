@@ -57,21 +57,26 @@ export function addGaussianNoise(src: RawImage, sigma: number, rng: Rng, perChan
   const n = src.data.length;
   const data = new Uint8Array(n);
   const s = src.data;
-  const clip = (v: number) => (v < 0 ? 0 : v > 255 ? 255 : v);
   if (perChannel) {
-    let i = 0;
-    for (; i + 1 < n; i += 2) {
-      const r = rng.u32();
-      data[i] = clip(s[i]! + offsets[r & 0xffff]!);
-      data[i + 1] = clip(s[i + 1]! + offsets[r >>> 16]!);
+    // one 32-bit draw gives two 16-bit table indices
+    const words = rng.fillU32(new Uint32Array((n + 1) >> 1));
+    for (let i = 0, w = 0; i < n; i += 2, w++) {
+      const r = words[w]!;
+      const a = s[i]! + offsets[r & 0xffff]!;
+      data[i] = a < 0 ? 0 : a > 255 ? 255 : a;
+      if (i + 1 < n) {
+        const b = s[i + 1]! + offsets[r >>> 16]!;
+        data[i + 1] = b < 0 ? 0 : b > 255 ? 255 : b;
+      }
     }
-    if (i < n) data[i] = clip(s[i]! + offsets[rng.u32() & 0xffff]!);
   } else {
-    for (let i = 0; i < n; i += 3) {
-      const o = offsets[rng.u32() & 0xffff]!;
-      data[i] = clip(s[i]! + o);
-      data[i + 1] = clip(s[i + 1]! + o);
-      data[i + 2] = clip(s[i + 2]! + o);
+    const words = rng.fillU32(new Uint32Array(Math.ceil(n / 3)));
+    for (let i = 0, w = 0; i < n; i += 3, w++) {
+      const o = offsets[words[w]! & 0xffff]!;
+      for (let c = i; c < i + 3; c++) {
+        const v = s[c]! + o;
+        data[c] = v < 0 ? 0 : v > 255 ? 255 : v;
+      }
     }
   }
   return { data, width: src.width, height: src.height };

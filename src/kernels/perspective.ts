@@ -7,6 +7,7 @@ import type { Rng } from '../core/rng.ts';
 import { sanitizeBoxes, type BoxFilterOptions } from './boxes.ts';
 import type { Kernel, KernelSample } from './transform.ts';
 import { warpAffine, warpPerspective, type Rgb } from './warp.ts';
+import { flipBoxesHorizontal, flipImageHorizontal } from './flip.ts';
 
 /** The drawn parameters of one random perspective, in YOLOv5's draw order. */
 export interface PerspectiveParams {
@@ -154,6 +155,12 @@ export interface PerspectiveApplyOptions extends PerspectiveOutput, BoxFilterOpt
    * `perspective` hyperparameter being non-zero. Default: whether M's last row is not [0, 0, 1].
    */
   perspective?: boolean;
+  /**
+   * Also flip the result left–right, pixels and boxes, as a following `flip()` would, at
+   * no extra cost: the warp writes each row right to left. The chain sets it when a
+   * horizontal flip follows this transform and its coin says flip (see `runChain`).
+   */
+  mirror?: boolean;
 }
 
 function isIdentity(M: readonly number[]): boolean {
@@ -183,14 +190,20 @@ export function perspectiveKernel<T extends KernelSample>(
   const { width, height } = perspectiveOutputSize(src.width, src.height, options);
   const M = perspectiveMatrix(params, src.width, src.height, options);
   const perspective = options.perspective ?? (M[6] !== 0 || M[7] !== 0 || M[8] !== 1);
+  const mirror = options.mirror === true;
   let image = src;
   if (!(isIdentity(M) && width === src.width && height === src.height)) {
     const fill = fillRgb(options.fill);
-    image = perspective ? warpPerspective(src, M, width, height, fill) : warpAffine(src, M.slice(0, 6), width, height, fill);
+    image = perspective
+      ? warpPerspective(src, M, width, height, fill, mirror)
+      : warpAffine(src, M.slice(0, 6), width, height, fill, mirror);
+  } else if (mirror) {
+    image = flipImageHorizontal(src);
   }
   const moved = { ...s, image, boxes: perspectiveBoxes(s.boxes, M, perspective) } as T;
-  const { fill: _fill, perspective: _p, border: _b, width: _w, height: _h, ...hygiene } = options;
+  const { fill: _fill, perspective: _p, border: _b, width: _w, height: _h, mirror: _m, ...hygiene } = options;
   const out = sanitizeBoxes(moved, s.boxes, { ...hygiene, scale: params.scale });
+  if (mirror) out.boxes = flipBoxesHorizontal(out.boxes, width);
   if (s.meta) out.meta = { ...s.meta, affine: M };
   return out;
 }
@@ -228,11 +241,14 @@ export interface RandomPerspectiveKernelOptions extends PerspectiveRanges, Persp
  * gives the order), then {@link perspectiveKernel}. Warps with `warpPerspective` when the
  * `perspective` range is non-zero, else `warpAffine`, as YOLOv5.
  */
-export const randomPerspectiveKernel: Kernel<RandomPerspectiveKernelOptions> = (s, o, rng) => {
+export const randomPerspectiveKernel: Kernel<RandomPerspectiveKernelOptions & { mirror?: boolean }> = (s, o, rng) => {
   const params = drawPerspectiveParams(rng, o);
   const { degrees: _d, translate: _t, scale: _s, shear: _sh, perspective = 0, ...rest } = o;
   return perspectiveKernel(s, params, { ...rest, perspective: perspective !== 0 });
 };
+
+// A horizontal flip right after this transform is folded into its warp (runChain).
+(randomPerspectiveKernel as Kernel & { absorbsHorizontalFlip?: boolean }).absorbsHorizontalFlip = true;
 
 /** Registry entries of this file. */
 export const perspectiveKernels: Record<string, Kernel> = {

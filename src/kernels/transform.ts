@@ -62,11 +62,35 @@ export async function applySpec(s: KernelSample, spec: TransformSpec, rng: Rng, 
   return applyForced(s, spec, rng, lookup);
 }
 
+/** A kernel that can also mirror its own output, set on the kernel function by its module. */
+type MirroringKernel = Kernel & { absorbsHorizontalFlip?: boolean };
+
+const isHorizontalFlip = (spec: TransformSpec | undefined): boolean =>
+  spec?.name === 'flip' && (spec.options as { direction?: string }).direction === 'horizontal' && !spec.children;
+
 /**
  * Apply a chain. Transform `t` draws from the stream keyed `[...key, t]`, so adding a
  * transform at the end never changes the draws of those before it.
+ *
+ * A horizontal flip right after a kernel that resamples every pixel anyway (one marked
+ * `absorbsHorizontalFlip`, e.g. `randomPerspective`) is folded into it: the flip's coin is
+ * tossed from its own stream first, and the kernel writes its rows mirrored. The bytes,
+ * boxes and draws are exactly those of the two run one after the other; the flip's pass
+ * over the image is saved.
  */
 export async function runChain(s: KernelSample, chain: readonly TransformSpec[], key: readonly number[], lookup: KernelLookup): Promise<KernelSample> {
-  for (let t = 0; t < chain.length; t++) s = await applySpec(s, chain[t]!, new Rng(...key, t), lookup);
+  for (let t = 0; t < chain.length; t++) {
+    const spec = chain[t]!;
+    const rng = new Rng(...key, t);
+    const next = chain[t + 1];
+    if (isHorizontalFlip(next) && !spec.children && (lookup(spec.name) as MirroringKernel | undefined)?.absorbsHorizontalFlip) {
+      if (!rng.chance(spec.p)) continue;
+      const mirror = new Rng(...key, t + 1).chance(next!.p);
+      s = await lookup(spec.name)!(s, { ...spec.options, mirror }, rng);
+      t++;
+      continue;
+    }
+    s = await applySpec(s, spec, rng, lookup);
+  }
   return s;
 }

@@ -88,7 +88,7 @@ function remapRow(
   s: Uint8Array, view: DataView, sw: number, sh: number,
   X0: number, Y0: number, colX: Int32Array, colY: Int32Array, n: number,
   out: Uint8Array, start: number,
-  f0: number, f1: number, f2: number,
+  f0: number, f1: number, f2: number, step: number,
 ): void {
   // Math.imul and `| 0` keep V8 on plain 32-bit integer ops (no overflow or −0 checks);
   // no value here comes near 2^31.
@@ -96,7 +96,7 @@ function remapRow(
   const lastX = sw - 1;
   const lastY = sh - 1;
   let o = start | 0;
-  for (let i = 0; i < n; i++, o = (o + 3) | 0) {
+  for (let i = 0; i < n; i++, o = (o + step) | 0) {
     // OpenCV adds in 32-bit ints; `| 0` wraps the same way for absurd matrices
     const X = ((X0 + colX[i]!) | 0) >> SHIFT;
     const Y = ((Y0 + colY[i]!) | 0) >> SHIFT;
@@ -160,6 +160,15 @@ function borderPixel(
 }
 
 /**
+ * Where row y's first computed pixel goes: its start, or its end when `mirror` writes the
+ * row right to left — a horizontal flip of the result at no cost, byte for byte the same
+ * as warping and then flipping.
+ */
+function rowStart(y: number, width: number, mirror: boolean): number {
+  return (y * width + (mirror ? width - 1 : 0)) * 3;
+}
+
+/**
  * The inverse of a forward 2×3 affine matrix as `cv::warpAffine` computes it (in double,
  * through the 2×2 determinant; a singular matrix gives all zeros).
  */
@@ -194,8 +203,9 @@ export function invert3x3(M: ArrayLike<number>): number[] {
  * `cv::warpAffine(src, M, (width, height), INTER_LINEAR, BORDER_CONSTANT, fill)`, byte for byte.
  * @param M forward 2×3 matrix, row-major (source → destination), as YOLOv5 passes `M[:2]`.
  * @param fill colour of destination pixels that map outside the source. Default 114 grey.
+ * @param mirror write the result flipped left–right (the same bytes as flipping afterwards).
  */
-export function warpAffine(src: RawImage, M: ArrayLike<number>, width: number, height: number, fill: Rgb = GREY): RawImage {
+export function warpAffine(src: RawImage, M: ArrayLike<number>, width: number, height: number, fill: Rgb = GREY, mirror = false): RawImage {
   checkSizes(src, width, height, 'warpAffine');
   checkMatrix(M, 6, 'warpAffine');
   const [a11, a12, b1, a21, a22, b2] = invertAffine(M) as [number, number, number, number, number, number];
@@ -212,7 +222,7 @@ export function warpAffine(src: RawImage, M: ArrayLike<number>, width: number, h
   for (let y = 0; y < height; y++) {
     const X0 = (cvRound((a12 * y + b1) * AB_SCALE) + ROUND_DELTA) | 0;
     const Y0 = (cvRound((a22 * y + b2) * AB_SCALE) + ROUND_DELTA) | 0;
-    remapRow(src.data, view, src.width, src.height, X0, Y0, adelta, bdelta, width, out, y * width * 3, f0, f1, f2);
+    remapRow(src.data, view, src.width, src.height, X0, Y0, adelta, bdelta, width, out, rowStart(y, width, mirror), f0, f1, f2, mirror ? -3 : 3);
   }
   return { data: out, width, height };
 }
@@ -233,8 +243,9 @@ export function perspectiveBlockWidth(width: number, height: number): number {
  * `cv::warpPerspective(src, M, (width, height), INTER_LINEAR, BORDER_CONSTANT, fill)`, byte for byte.
  * @param M forward 3×3 matrix, row-major (source → destination).
  * @param fill colour of destination pixels that map outside the source. Default 114 grey.
+ * @param mirror write the result flipped left–right (the same bytes as flipping afterwards).
  */
-export function warpPerspective(src: RawImage, M: ArrayLike<number>, width: number, height: number, fill: Rgb = GREY): RawImage {
+export function warpPerspective(src: RawImage, M: ArrayLike<number>, width: number, height: number, fill: Rgb = GREY, mirror = false): RawImage {
   checkSizes(src, width, height, 'warpPerspective');
   checkMatrix(M, 9, 'warpPerspective');
   const [m0, m1, m2, m3, m4, m5, m6, m7, m8] = invert3x3(M) as [number, number, number, number, number, number, number, number, number];
@@ -268,7 +279,7 @@ export function warpPerspective(src: RawImage, M: ArrayLike<number>, width: numb
         ys[xb + k] = Y << SHIFT;
       }
     }
-    remapRow(src.data, view, src.width, src.height, 0, 0, xs, ys, width, out, y * width * 3, f0, f1, f2);
+    remapRow(src.data, view, src.width, src.height, 0, 0, xs, ys, width, out, rowStart(y, width, mirror), f0, f1, f2, mirror ? -3 : 3);
   }
   return { data: out, width, height };
 }
