@@ -25,6 +25,8 @@ import type { RawImage } from '../core/types.ts';
 import type { Rng } from '../core/rng.ts';
 import type { Kernel, KernelSample } from './transform.ts';
 
+import { bytes, kernels, stageImage, takeOutput, TABLES } from '../wasm/index.ts';
+
 const fround = Math.fround;
 
 // ---------------------------------------------------------------------------------
@@ -301,101 +303,57 @@ export function applyHsvLuts(
 ): RawImage {
   const { width, height } = src;
   const n = src.data.length;
-  const data = new Uint8Array(n);
   const vecEnd = vectorBlock > 0 ? Math.floor(width / vectorBlock) * vectorBlock : 0;
-  if (vecEnd === width) {
-    hsvRunCached(src.data, data, 0, n, luts.hue, luts.sat, luts.val);
-    return { data, width, height };
-  }
-  if (scratch.length < n) scratch = new Uint8Array(n);
-  const hsv = scratch.subarray(0, n);
+  const data = vecEnd > 0 ? hsvVectorPart(src, vecEnd, luts) : new Uint8Array(n);
+  if (vecEnd === width) return { data, width, height };
+  // OpenCV's scalar path for the rest of each row
   const row = width * 3;
+  if (scratch.length < row) scratch = new Uint8Array(row);
   for (let y = 0; y < height; y++) {
-    const base = y * row;
-    const split = base + vecEnd * 3;
-    if (vecEnd > 0) hsvRunCached(src.data, data, base, split, luts.hue, luts.sat, luts.val);
-    rgbToHsvInto(src.data.subarray(split, base + row), hsv, luts.hue, luts.sat, luts.val);
-    hsvRunScalar(hsv, data.subarray(split, base + row), 0, base + row - split);
+    const split = y * row + vecEnd * 3;
+    const len = (width - vecEnd) * 3;
+    const hsv = scratch.subarray(0, len);
+    rgbToHsvInto(src.data.subarray(split, split + len), hsv, luts.hue, luts.sat, luts.val);
+    hsvRunScalar(hsv, data.subarray(split, split + len), 0, len);
   }
   return { data, width, height };
 }
 
-/** Colours already converted in this image: keys `rgb + 1` (0 = empty) and packed results. */
-const CACHE_BITS = 16;
-const cacheKeys = new Int32Array(1 << CACHE_BITS);
-const cacheVals = new Int32Array(1 << CACHE_BITS);
+/** Whether this thread's WebAssembly instance holds the conversion tables yet. */
+let wasmTablesReady = false;
+
+/** Write the tables of the float32 HSV→RGB arithmetic into the wasm memory, in assembly/kernels.ts's layout. */
+function loadWasmTables(): void {
+  const mem = bytes();
+  const at = (offset: number) => TABLES + offset;
+  new Int32Array(mem.buffer, at(0), 256).set(SDIV);
+  new Int32Array(mem.buffer, at(1024), 256).set(HDIV);
+  new Float32Array(mem.buffer, at(2048), 256).set(UNIT);
+  mem.set(SECTOR, at(3072));
+  mem.set(O0_VEC, at(3328));
+  new Float32Array(mem.buffer, at(8192), 65536).set(FAC_VEC);
+  mem.set(O1_VEC, at(270336));
+  wasmTablesReady = true;
+}
 
 /**
- * RGB → LUT'd HSV → RGB on OpenCV's vector path over byte offsets [start, end) of `src`,
- * with a direct-mapped cache of colours seen: photos repeat about half their colours
- * within an image (the letterbox pad entirely), and a hit skips both conversions. The
- * cache is cleared per call because the tables change per image. Same bytes as the
- * uncached two-pass path (tested).
+ * RGB → LUT'd HSV → RGB on OpenCV's vector path for the first `vecEnd` pixels of every
+ * row, in WebAssembly (assembly/kernels.ts `hsvCached`): the same arithmetic as the
+ * two-pass TypeScript path, plus a direct-mapped cache of colours seen in the image —
+ * photos repeat about half their colours (the letterbox pad entirely), and a hit skips
+ * both conversions. Returns the output with the rows' tails still to fill.
  */
-function hsvRunCached(
-  src: Uint8Array, out: Uint8Array, start: number, end: number,
-  lutH: Uint8Array, lutS: Uint8Array, lutV: Uint8Array,
-): void {
-  const keys = cacheKeys;
-  const vals = cacheVals;
-  keys.fill(0);
-  const sdiv = SDIV, hdiv = HDIV, vf = UNIT, sector = SECTOR, fac = FAC_VEC, o0 = O0_VEC, o1 = O1_VEC;
-  for (let i = start; i < end; i += 3) {
-    const r = src[i]!;
-    const g = src[i + 1]!;
-    const b = src[i + 2]!;
-    const key = ((r << 16) | (g << 8) | b) + 1;
-    const slot = Math.imul(key, 0x9e3779b1) >>> (32 - CACHE_BITS);
-    if (keys[slot] === key) {
-      const c = vals[slot]!;
-      out[i] = c & 0xff;
-      out[i + 1] = (c >>> 8) & 0xff;
-      out[i + 2] = c >>> 16;
-      continue;
-    }
-    let v: number, diff: number, num: number;
-    if (r >= g) {
-      if (r >= b) {
-        v = r;
-        diff = r - (g < b ? g : b);
-        num = g - b;
-      } else {
-        v = b;
-        diff = b - g;
-        num = r - g + 4 * diff;
-      }
-    } else if (g >= b) {
-      v = g;
-      diff = g - (r < b ? r : b);
-      num = b - r + 2 * diff;
-    } else {
-      v = b;
-      diff = b - r;
-      num = r - g + 4 * diff;
-    }
-    let h = (num * hdiv[diff]! + HALF) >> HSV_SHIFT;
-    if (h < 0) h += 180;
-    const H = lutH[h]!;
-    const S = lutS[(diff * sdiv[v]! + HALF) >> HSV_SHIFT]!;
-    const V = lutV[v]!;
-    const t = fround(fround(vf[V]! * fac[(S << 8) | H]!) * 255) | 0;
-    const t0 = o0[V]!;
-    const t1 = o1[(S << 8) | V]!;
-    let R: number, G: number, B: number;
-    switch (sector[H]) {
-      case 0: R = t0; G = t; B = t1; break;
-      case 1: R = t; G = t0; B = t1; break;
-      case 2: R = t1; G = t0; B = t; break;
-      case 3: R = t1; G = t; B = t0; break;
-      case 4: R = t; G = t1; B = t0; break;
-      default: R = t0; G = t1; B = t;
-    }
-    out[i] = R;
-    out[i + 1] = G;
-    out[i + 2] = B;
-    keys[slot] = key;
-    vals[slot] = R | (G << 8) | (B << 16);
-  }
+function hsvVectorPart(src: RawImage, vecEnd: number, luts: { hue: Uint8Array; sat: Uint8Array; val: Uint8Array }): Uint8Array {
+  const k = kernels();
+  const n = src.data.length;
+  const { srcPtr, dstPtr } = stageImage(src.data, n);
+  if (!wasmTablesReady) loadWasmTables();
+  const mem = bytes();
+  mem.set(luts.hue, TABLES + 3584);
+  mem.set(luts.sat, TABLES + 3840);
+  mem.set(luts.val, TABLES + 4096);
+  k.hsvCached(srcPtr, dstPtr, src.width * 3, src.height, vecEnd * 3, TABLES);
+  return takeOutput(dstPtr, n);
 }
 
 // ---------------------------------------------------------------------------------

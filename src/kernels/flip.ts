@@ -1,21 +1,14 @@
 /** Horizontal and vertical flips (SPEC §3): exact, their own inverse. */
 import type { Annotated, RawImage } from '../core/types.ts';
+import { kernels, stageImage, takeOutput } from '../wasm/index.ts';
 
-/** Mirror pixels left–right. */
+/** Mirror pixels left–right (the row loop runs in WebAssembly: assembly/kernels.ts `flipRows`). */
 export function flipImageHorizontal(src: RawImage): RawImage {
   const { width, height } = src;
-  const data = src.data;
-  const out = new Uint8Array(data.length);
-  const row = width * 3;
-  for (let y = 0; y < height; y++) {
-    const base = y * row;
-    for (let s = base, d = base + row - 3; s < base + row; s += 3, d -= 3) {
-      out[d] = data[s]!;
-      out[d + 1] = data[s + 1]!;
-      out[d + 2] = data[s + 2]!;
-    }
-  }
-  return { data: out, width, height };
+  const k = kernels();
+  const { srcPtr, dstPtr } = stageImage(src.data, src.data.length);
+  k.flipRows(srcPtr, dstPtr, width, height);
+  return { data: takeOutput(dstPtr, src.data.length), width, height };
 }
 
 /** Mirror pixels top–bottom. */

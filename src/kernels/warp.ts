@@ -18,6 +18,7 @@
  * which changes nothing below that size).
  */
 import type { RawImage } from '../core/types.ts';
+import { argInt32, kernels, stageImage, takeOutput } from '../wasm/index.ts';
 
 /** An RGB fill colour for pixels that map outside the source. */
 export type Rgb = readonly [number, number, number];
@@ -27,7 +28,6 @@ const GREY: Rgb = [114, 114, 114];
 
 /** OpenCV's INTER_BITS: source positions carry 5 fractional bits (a 32×32 weight table). */
 const INTER_BITS = 5;
-const INTER_MASK = (1 << INTER_BITS) - 1;
 /** Affine terms are rounded at 2^10 (OpenCV's AB_BITS), then 5 bits are dropped after adding half a table step. */
 const AB_SCALE = 1 << 10;
 const ROUND_DELTA = AB_SCALE >> INTER_BITS >> 1;
@@ -70,8 +70,9 @@ function checkMatrix(M: ArrayLike<number>, n: number, who: string): void {
   for (let i = 0; i < n; i++) if (!Number.isFinite(M[i])) throw new RangeError(`${who}: matrix entry ${i} is ${M[i]}`);
 }
 
-/**
- * Bilinear lookup of one destination row. Pixel i's source position, with 5 fractional
+/*
+ * The bilinear lookup runs in WebAssembly (assembly/kernels.ts `remapRow`), one
+ * destination row at a time. Pixel i's source position, with 5 fractional
  * bits, is `(X0 + colX[i]) >> 5` (and likewise y): the affine warp passes its per-row and
  * per-column terms with 10 fractional bits, the perspective warp passes X0 = 0 and
  * finished positions shifted left by 5.
@@ -83,90 +84,9 @@ function checkMatrix(M: ArrayLike<number>, n: number, who: string): void {
  * read yields a pixel's R and B (bytes 0 and 2, 16 bits apart) and G; a lane stays below
  * 255·32 < 2^16, so a multiply never carries into the next lane. Four reads per pixel
  * instead of twelve; the bytes are the same.
+ * Rows are written right to left when `mirror` is set: a horizontal flip of the result
+ * at no cost, the same bytes as warping and then flipping.
  */
-function remapRow(
-  s: Uint8Array, view: DataView, sw: number, sh: number,
-  X0: number, Y0: number, colX: Int32Array, colY: Int32Array, n: number,
-  out: Uint8Array, start: number,
-  f0: number, f1: number, f2: number, step: number,
-): void {
-  // Math.imul and `| 0` keep V8 on plain 32-bit integer ops (no overflow or −0 checks);
-  // no value here comes near 2^31.
-  const stride = Math.imul(sw, 3);
-  const lastX = sw - 1;
-  const lastY = sh - 1;
-  let o = start | 0;
-  for (let i = 0; i < n; i++, o = (o + step) | 0) {
-    // OpenCV adds in 32-bit ints; `| 0` wraps the same way for absurd matrices
-    const X = ((X0 + colX[i]!) | 0) >> SHIFT;
-    const Y = ((Y0 + colY[i]!) | 0) >> SHIFT;
-    const sx = X >> INTER_BITS;
-    const sy = Y >> INTER_BITS;
-    const fx = X & INTER_MASK;
-    const fy = Y & INTER_MASK;
-    if (sx >= 0 && sx < lastX && sy >= 0 && sy < lastY) {
-      // all four neighbours inside. Bytes p..p+3 = R G B R'; p+2..p+5 >>> 8 = R' G' B'
-      // (never reading past the right neighbour, so never past the buffer).
-      const p = (Math.imul(sy, stride) + Math.imul(sx, 3)) | 0;
-      const q = (p + stride) | 0;
-      const a0 = view.getUint32(p, true);
-      const a1 = view.getUint32(p + 2, true) >>> 8;
-      const b0 = view.getUint32(q, true);
-      const b1 = view.getUint32(q + 2, true) >>> 8;
-      const gx = 32 - fx;
-      const gy = 32 - fy;
-      // R in bits 0..15, B in bits 16..31, for the top (t) and bottom (u) rows
-      const t = (Math.imul(a0 & 0xff00ff, gx) + Math.imul(a1 & 0xff00ff, fx)) | 0;
-      const u = (Math.imul(b0 & 0xff00ff, gx) + Math.imul(b1 & 0xff00ff, fx)) | 0;
-      // G of the top row in bits 0..15, of the bottom row in bits 16..31
-      const g = (Math.imul(((a0 >>> 8) & 0xff) | ((b0 & 0xff00) << 8), gx) + Math.imul(((a1 >>> 8) & 0xff) | ((b1 & 0xff00) << 8), fx)) | 0;
-      out[o] = (Math.imul(t & 0xffff, gy) + Math.imul(u & 0xffff, fy) + 512) >> 10;
-      out[o + 1] = (Math.imul(g & 0xffff, gy) + Math.imul(g >>> 16, fy) + 512) >> 10;
-      out[o + 2] = (Math.imul(t >>> 16, gy) + Math.imul(u >>> 16, fy) + 512) >> 10;
-    } else if (sx < -1 || sx > lastX || sy < -1 || sy > lastY) {
-      out[o] = f0;
-      out[o + 1] = f1;
-      out[o + 2] = f2;
-    } else {
-      borderPixel(s, stride, lastX, lastY, sx, sy, fx, fy, out, o, f0, f1, f2);
-    }
-  }
-}
-
-/** A pixel whose neighbours straddle the source's edge: those outside take the fill colour. */
-function borderPixel(
-  s: Uint8Array, stride: number, lastX: number, lastY: number,
-  sx: number, sy: number, fx: number, fy: number,
-  out: Uint8Array, o: number, f0: number, f1: number, f2: number,
-): void {
-  const inX0 = sx >= 0;
-  const inX1 = sx < lastX;
-  const inY0 = sy >= 0;
-  const inY1 = sy < lastY;
-  const p00 = inY0 && inX0 ? sy * stride + sx * 3 : -1;
-  const p01 = inY0 && inX1 ? sy * stride + sx * 3 + 3 : -1;
-  const p10 = inY1 && inX0 ? (sy + 1) * stride + sx * 3 : -1;
-  const p11 = inY1 && inX1 ? (sy + 1) * stride + sx * 3 + 3 : -1;
-  for (let c = 0; c < 3; c++) {
-    const f = c === 0 ? f0 : c === 1 ? f1 : f2;
-    const a = p00 >= 0 ? s[p00 + c]! : f;
-    const a1 = p01 >= 0 ? s[p01 + c]! : f;
-    const b = p10 >= 0 ? s[p10 + c]! : f;
-    const b1 = p11 >= 0 ? s[p11 + c]! : f;
-    const t = a * (32 - fx) + a1 * fx;
-    const u = b * (32 - fx) + b1 * fx;
-    out[o + c] = (t * (32 - fy) + u * fy + 512) >> 10;
-  }
-}
-
-/**
- * Where row y's first computed pixel goes: its start, or its end when `mirror` writes the
- * row right to left — a horizontal flip of the result at no cost, byte for byte the same
- * as warping and then flipping.
- */
-function rowStart(y: number, width: number, mirror: boolean): number {
-  return (y * width + (mirror ? width - 1 : 0)) * 3;
-}
 
 /**
  * The inverse of a forward 2×3 affine matrix as `cv::warpAffine` computes it (in double,
@@ -209,22 +129,24 @@ export function warpAffine(src: RawImage, M: ArrayLike<number>, width: number, h
   checkSizes(src, width, height, 'warpAffine');
   checkMatrix(M, 6, 'warpAffine');
   const [a11, a12, b1, a21, a22, b2] = invertAffine(M) as [number, number, number, number, number, number];
-  // per-column terms, shared by every row
-  const adelta = new Int32Array(width);
-  const bdelta = new Int32Array(width);
-  for (let x = 0; x < width; x++) {
-    adelta[x] = cvRound(a11 * x * AB_SCALE);
-    bdelta[x] = cvRound(a21 * x * AB_SCALE);
-  }
-  const out = new Uint8Array(width * height * 3);
   const [f0, f1, f2] = [fillByte(fill[0]), fillByte(fill[1]), fillByte(fill[2])];
-  const view = new DataView(src.data.buffer, src.data.byteOffset, src.data.byteLength);
-  for (let y = 0; y < height; y++) {
-    const X0 = (cvRound((a12 * y + b1) * AB_SCALE) + ROUND_DELTA) | 0;
-    const Y0 = (cvRound((a22 * y + b2) * AB_SCALE) + ROUND_DELTA) | 0;
-    remapRow(src.data, view, src.width, src.height, X0, Y0, adelta, bdelta, width, out, rowStart(y, width, mirror), f0, f1, f2, mirror ? -3 : 3);
+  const k = kernels();
+  const { srcPtr, dstPtr } = stageImage(src.data, width * height * 3);
+  // per-column terms shared by every row, and per-row terms, rounded as OpenCV rounds them
+  const colX = argInt32(0, width);
+  const colY = argInt32(1, width);
+  for (let x = 0; x < width; x++) {
+    colX.view[x] = cvRound(a11 * x * AB_SCALE);
+    colY.view[x] = cvRound(a21 * x * AB_SCALE);
   }
-  return { data: out, width, height };
+  const rowX = argInt32(2, height);
+  const rowY = argInt32(3, height);
+  for (let y = 0; y < height; y++) {
+    rowX.view[y] = (cvRound((a12 * y + b1) * AB_SCALE) + ROUND_DELTA) | 0;
+    rowY.view[y] = (cvRound((a22 * y + b2) * AB_SCALE) + ROUND_DELTA) | 0;
+  }
+  k.warpAffineRows(srcPtr, src.width, src.height, dstPtr, width, height, colX.ptr, colY.ptr, rowX.ptr, rowY.ptr, f0, f1, f2, mirror);
+  return { data: takeOutput(dstPtr, width * height * 3), width, height };
 }
 
 /**
@@ -249,23 +171,23 @@ export function warpPerspective(src: RawImage, M: ArrayLike<number>, width: numb
   checkSizes(src, width, height, 'warpPerspective');
   checkMatrix(M, 9, 'warpPerspective');
   const [m0, m1, m2, m3, m4, m5, m6, m7, m8] = invert3x3(M) as [number, number, number, number, number, number, number, number, number];
-  const xs = new Int32Array(width);
-  const ys = new Int32Array(width);
-  const out = new Uint8Array(width * height * 3);
   const bw = perspectiveBlockWidth(width, height);
-  const view = new DataView(src.data.buffer, src.data.byteOffset, src.data.byteLength);
   const [f0, f1, f2] = [fillByte(fill[0]), fillByte(fill[1]), fillByte(fill[2])];
+  const k = kernels();
+  const { srcPtr, dstPtr } = stageImage(src.data, width * height * 3);
+  const xs = argInt32(0, width);
+  const ys = argInt32(1, width);
   for (let y = 0; y < height; y++) {
     for (let xb = 0; xb < width; xb += bw) {
       const X0 = m0 * xb + m1 * y + m2;
       const Y0 = m3 * xb + m4 * y + m5;
       const W0 = m6 * xb + m7 * y + m8;
       const end = Math.min(bw, width - xb);
-      for (let k = 0; k < end; k++) {
-        let w = W0 + m6 * k;
+      for (let i = 0; i < end; i++) {
+        let w = W0 + m6 * i;
         w = w !== 0 ? (1 << INTER_BITS) / w : 0;
-        let fX = (X0 + m0 * k) * w;
-        let fY = (Y0 + m3 * k) * w;
+        let fX = (X0 + m0 * i) * w;
+        let fY = (Y0 + m3 * i) * w;
         fX = fX > INT_MAX ? INT_MAX : fX < INT_MIN ? INT_MIN : fX;
         fY = fY > INT_MAX ? INT_MAX : fY < INT_MIN ? INT_MIN : fY;
         // cvRound: half to even
@@ -275,11 +197,11 @@ export function warpPerspective(src: RawImage, M: ArrayLike<number>, width: numb
         // clamping them keeps the shift to 10 fractional bits inside int32.
         X = X > POS_LIMIT ? POS_LIMIT : X < -POS_LIMIT ? -POS_LIMIT : X;
         Y = Y > POS_LIMIT ? POS_LIMIT : Y < -POS_LIMIT ? -POS_LIMIT : Y;
-        xs[xb + k] = X << SHIFT;
-        ys[xb + k] = Y << SHIFT;
+        xs.view[xb + i] = X << SHIFT;
+        ys.view[xb + i] = Y << SHIFT;
       }
     }
-    remapRow(src.data, view, src.width, src.height, 0, 0, xs, ys, width, out, rowStart(y, width, mirror), f0, f1, f2, mirror ? -3 : 3);
+    k.warpRow(srcPtr, src.width, src.height, dstPtr, width, y, xs.ptr, ys.ptr, f0, f1, f2, mirror);
   }
-  return { data: out, width, height };
+  return { data: takeOutput(dstPtr, width * height * 3), width, height };
 }
