@@ -16,6 +16,13 @@ export type KernelSample = Annotated & { meta?: SampleMeta };
  */
 export type Kernel<O = any> = (s: KernelSample, options: O, rng: Rng) => KernelSample | Promise<KernelSample>;
 
+/**
+ * A multi-image kernel (mosaic, mixup, cutmix): the first sample and its partners in,
+ * one sample out. Like {@link Kernel}, it never mutates its inputs (partners are shared
+ * between tasks) and draws only from `rng`.
+ */
+export type MixKernel<O = any> = (samples: KernelSample[], options: O, rng: Rng) => KernelSample | Promise<KernelSample>;
+
 /** A serialisable description of one transform in a chain. */
 export interface TransformSpec<O = Record<string, unknown>> {
   /** The kernel's registry name, e.g. `flip`. */

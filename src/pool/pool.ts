@@ -6,11 +6,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Piscina } from 'piscina';
-import type { Sample } from '../core/types.ts';
 import { prepareTransfer } from './transfer.ts';
-import type { ChainResult, ChainTask } from './task.ts';
-import { runChain } from '../kernels/transform.ts';
-import { loadKernelModule, lookupKernel } from '../kernels/registry.ts';
+import type { ChainResult, PoolTask } from './task.ts';
+import { loadKernelModule } from '../kernels/registry.ts';
+import { executeTask } from './execute.ts';
 
 /** Options of {@link WorkerPool}. */
 export interface PoolOptions {
@@ -35,7 +34,7 @@ function workerFile(): string {
   return path.join(path.dirname(here), `worker${path.extname(here)}`);
 }
 
-/** Runs {@link ChainTask}s on worker threads (or inline when `size` is 0). */
+/** Runs {@link PoolTask}s on worker threads (or inline when `size` is 0). */
 export class WorkerPool {
   readonly size: number;
   private piscina: Piscina | undefined;
@@ -67,10 +66,12 @@ export class WorkerPool {
   }
 
   /** Apply `task.chain` to `task.sample`; the sample's buffers are moved, not copied. */
-  async run(task: ChainTask): Promise<ChainResult> {
+  async run(task: PoolTask): Promise<ChainResult> {
     this.tasks++;
     if (this.size === 0) return this.runInline(task);
-    const pending = this.workers.run(task, { transferList: prepareTransfer(task.sample) }) as Promise<ChainResult>;
+    // Only the task's own sample moves; a mixing task's partners are shared, not transferred.
+    const own = 'mix' in task ? task.samples[0]! : task.sample;
+    const pending = this.workers.run(task, { transferList: prepareTransfer(own) }) as Promise<ChainResult>;
     this.inflight.add(pending);
     try {
       const r = await pending;
@@ -89,7 +90,7 @@ export class WorkerPool {
     }
   }
 
-  private async runInline(task: ChainTask): Promise<ChainResult> {
+  private async runInline(task: PoolTask): Promise<ChainResult> {
     for (const url of task.modules ?? []) {
       if (!this.inlineModules.has(url)) {
         await loadKernelModule(url);
@@ -97,7 +98,7 @@ export class WorkerPool {
       }
     }
     const t = performance.now();
-    const sample = (await runChain(task.sample, task.chain, task.key, lookupKernel)) as Sample;
+    const sample = await executeTask(task);
     const computeMs = performance.now() - t;
     this.computeMs += computeMs;
     return { sample, computeMs };

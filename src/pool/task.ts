@@ -11,7 +11,22 @@ export interface ChainTask {
   modules?: string[];
 }
 
-/** What a worker sends back: the sample and the time its chain took (for utilisation). */
+/**
+ * One multi-image kernel (mosaic, mixup, cutmix) on a sample and its partners. The first
+ * sample's buffers are moved to the worker; the partners' pixels live in shared memory
+ * (they serve several tasks), so they cross without a copy and are never written.
+ */
+export interface MixTask {
+  mix: { name: string; options: unknown };
+  /** RNG key of the kernel's draws. */
+  key: number[];
+  samples: Sample[];
+  modules?: string[];
+}
+
+export type PoolTask = ChainTask | MixTask;
+
+/** What a worker sends back: the sample and the time its work took (for utilisation). */
 export interface ChainResult {
   sample: Sample;
   computeMs: number;

@@ -1,13 +1,12 @@
 /**
- * The worker entry: runs one transform chain on one sample per task, and moves the
+ * The worker entry: runs one task (a transform chain, or a mixing kernel) per call, and moves the
  * result's buffers back to the main thread.
  */
 import { move, transferableSymbol, valueSymbol } from 'piscina';
-import { loadKernelModule, lookupKernel } from '../kernels/registry.ts';
-import { runChain } from '../kernels/transform.ts';
+import { loadKernelModule } from '../kernels/registry.ts';
+import { executeTask } from './execute.ts';
 import { prepareTransfer } from './transfer.ts';
-import type { ChainResult, ChainTask } from './task.ts';
-import type { Sample } from '../core/types.ts';
+import type { ChainResult, PoolTask } from './task.ts';
 
 const loadedModules = new Set<string>();
 
@@ -23,7 +22,7 @@ class MovedSample {
 }
 
 /** Run `task.chain` on `task.sample`; modules that register custom kernels are imported once per worker. */
-export default async function runTask(task: ChainTask): Promise<unknown> {
+export default async function runTask(task: PoolTask): Promise<unknown> {
   for (const url of task.modules ?? []) {
     if (!loadedModules.has(url)) {
       await loadKernelModule(url);
@@ -31,6 +30,6 @@ export default async function runTask(task: ChainTask): Promise<unknown> {
     }
   }
   const t = performance.now();
-  const sample = (await runChain(task.sample, task.chain, task.key, lookupKernel)) as Sample;
+  const sample = await executeTask(task);
   return move(new MovedSample({ sample, computeMs: performance.now() - t }) as never);
 }
