@@ -14,8 +14,8 @@ export { Rng } from './src/core/rng.ts';
 
 export { convertBoxes, boxCandidates, type BoxFormat, type BoxFilterOptions } from './src/kernels/boxes.ts';
 export { letterboxParams, type LetterboxParams, type LetterboxOptions } from './src/kernels/letterbox.ts';
-export { registerKernel } from './src/kernels/registry.ts';
-export type { TransformSpec, Kernel } from './src/kernels/transform.ts';
+export { registerKernel, registerMixKernel } from './src/kernels/registry.ts';
+export type { TransformSpec, Kernel, MixKernel } from './src/kernels/transform.ts';
 
 export { indexDataset, indexYolo, indexCoco, indexVoc } from './src/io/index.ts';
 export type { DatasetIndex, DatasetItem } from './src/io/dataset.ts';
@@ -44,12 +44,26 @@ export { decode, type DecodeOperatorOptions } from './operators/decode.ts';
 export { augment } from './operators/augment.ts';
 export { letterbox, type LetterboxOperatorOptions } from './operators/letterbox.ts';
 export { batch, type BatchOptions } from './operators/batch.ts';
+export { randomShapes, type RandomShapesOptions, type ShapeTag } from './operators/random-shapes.ts';
+export { dynamicBatch, type DynamicBatchOptions } from './operators/dynamic-batch.ts';
+export {
+  makeShapeSchedule, darknetShape, darknetBatchSize, memoryBatchSize, parseBytes, DEFAULT_SIZES,
+  type Shape, type ShapeSchedule, type BatchSizeRule,
+} from './src/batch/shapes.ts';
 export { toTensors, type ToTensorsOptions } from './operators/to-tensors.ts';
 export { prefetch } from './operators/prefetch.ts';
 export { dumpSamples, type DumpSamplesOptions } from './operators/dump-samples.ts';
+export { mosaic, type MosaicOptions } from './operators/mosaic.ts';
+export { mixup, type MixupOptions } from './operators/mixup.ts';
+export { cutmix, type CutmixOperatorOptions } from './operators/cutmix.ts';
+export { assignAnchors, shapeIoU, YOLOV4_ANCHORS, YOLOV4_MASKS, YOLOV4_STRIDES, YOLOV4_ANCHOR_SIZE, type AnchorRule, type AnchorAssignment, type AssignAnchorsOptions, type CenterBox } from './src/batch/anchors.ts';
+export { smoothLabels, type LabelSmoothing, type SmoothingMode, type SmoothingOptions } from './operators/smooth-labels.ts';
+export { encodeTargets, type TargetOptions } from './operators/encode-targets.ts';
+export { encodeBatchTargets } from './src/batch/targets.ts';
+export { TargetChannel, type TargetLayer } from './src/batch/types.ts';
 
 export type { SampleBatch } from './src/batch/types.ts';
-export type { Batch } from './src/tensor/batch.ts';
+export type { Batch, BatchTargetLayer } from './src/tensor/batch.ts';
 export { initBackend, type BackendChoice } from './src/tensor/backend.ts';
 export { imagesAndBoxes, type BatchToElement } from './src/tensor/dataset.ts';
 export type { PipelineFileOptions } from "./src/cli/pipeline-file.ts";

@@ -8,7 +8,7 @@ import type { OperatorFunction } from 'rxjs';
 import { z } from 'zod';
 import type { Sample, SampleRef } from '../src/core/types.ts';
 import { decodeImage, decodeLetterboxed, DEFAULT_MAX_PIXELS } from '../src/io/decode.ts';
-import { letterboxBoxes, type LetterboxOptions } from '../src/kernels/letterbox.ts';
+import { letterboxBoxes, letterboxTarget, type LetterboxOptions } from '../src/kernels/letterbox.ts';
 import { labelsToPixels } from '../src/io/labels.ts';
 import { contextOf, freebiesOperator } from '../src/stream/context.ts';
 import { orderedConcurrentMap, SKIP } from '../src/stream/ordered-map.ts';
@@ -32,10 +32,14 @@ export interface DecodeOperatorOptions {
   maxPixels?: number;
 }
 
-/** A letterbox that a `letterbox()` right after `decode()` hands to the decoder to run inside sharp. */
+/**
+ * A letterbox that a `letterbox()` right after `decode()` hands to the decoder to run
+ * inside sharp. Without `width` and `height` each sample goes to its own `meta.shape`
+ * (from `randomShapes()` before `decode()`).
+ */
 export interface FusedLetterbox {
-  width: number;
-  height: number;
+  width?: number;
+  height?: number;
   options: LetterboxOptions;
 }
 
@@ -52,7 +56,10 @@ export function fuseLetterboxIntoDecode(source: object, letterbox: FusedLetterbo
   return true;
 }
 
-/** Decode each referenced image with sharp and attach its boxes in pixels. */
+/**
+ * Decode each referenced image with sharp and attach its boxes in pixels. A reference's
+ * own `meta` (e.g. the training shape `randomShapes()` set) is carried into the sample's.
+ */
 export function decode(options: DecodeOperatorOptions = {}): OperatorFunction<SampleRef, Sample> {
   const o = validate(schema, options, 'decode()');
   const concurrency = o.concurrency ?? 2 * (os.availableParallelism?.() ?? os.cpus().length);
@@ -66,10 +73,20 @@ export function decode(options: DecodeOperatorOptions = {}): OperatorFunction<Sa
         async (ref): Promise<Sample | typeof SKIP> => {
           let image;
           let fitted: Awaited<ReturnType<typeof decodeLetterboxed>> | undefined;
+          let to: { width: number; height: number } | undefined;
+          if (fusion.letterbox) {
+            try {
+              to = letterboxTarget(ref, fusion.letterbox);
+            } catch (err) {
+              ctx.skip({ path: ref.path, reason: `letterbox failed: ${(err as Error).message}` });
+              ctx.drop(1);
+              return SKIP;
+            }
+          }
           try {
-            if (fusion.letterbox) {
+            if (fusion.letterbox && to) {
               const l = fusion.letterbox;
-              fitted = await decodeLetterboxed(ref.path, l, l.options, o);
+              fitted = await decodeLetterboxed(ref.path, to, l.options, o);
               image = fitted.image;
             } else image = await decodeImage(ref.path, o);
           } catch (err) {
@@ -90,7 +107,12 @@ export function decode(options: DecodeOperatorOptions = {}): OperatorFunction<Sa
           for (const s of read.skipped) ctx.skip(s);
           for (const d of dropped) ctx.skip({ path: ref.path, reason: d });
           ctx.hold(1);
-          const meta: Sample['meta'] = { path: ref.path, originalWidth: original.width, originalHeight: original.height };
+          const meta: Sample['meta'] = {
+            ...(ref as SampleRef & { meta?: object }).meta,
+            path: ref.path,
+            originalWidth: original.width,
+            originalHeight: original.height,
+          };
           if (fitted) {
             boxes.boxes = letterboxBoxes(boxes.boxes, original, fitted.params);
             meta.letterbox = { ratio: fitted.params.ratio, padLeft: fitted.params.padLeft, padTop: fitted.params.padTop };

@@ -14,7 +14,11 @@ export interface ToTensorsOptions {
   backend?: BackendChoice;
 }
 
-/** Turn each sample batch into a {@link Batch} of tensors. */
+/**
+ * Turn each sample batch into a {@link Batch} of tensors. YOLO targets from
+ * `encodeTargets()` become `batch.targets[l].tensor` (`[B, gridH, gridW, A, 6 + C]`, with the
+ * layer's stride, grid size and anchors beside it); `batch.dispose()` frees them too.
+ */
 export function toTensors(options: ToTensorsOptions = {}): OperatorFunction<SampleBatch, Batch> {
   return freebiesOperator((source) => {
     const ctx = contextOf(source);

@@ -98,12 +98,27 @@ export function letterboxBoxes(boxes: Float32Array, from: { width: number; heigh
   return out;
 }
 
-/** Letterbox a sample to `to`; boxes are scaled and shifted with the pixels. */
+/**
+ * The size a sample is letterboxed to: `to` when it names one, else the sample's
+ * `meta.shape` (set by `randomShapes()`: each batch has its own training shape, SPEC §6).
+ */
+export function letterboxTarget(s: object, to: { width?: number; height?: number }): { width: number; height: number } {
+  if (typeof to.width === 'number' && typeof to.height === 'number') return { width: to.width, height: to.height };
+  const shape = (s as { meta?: { shape?: { width?: unknown; height?: unknown } } }).meta?.shape;
+  if (shape && typeof shape.width === 'number' && typeof shape.height === 'number') return { width: shape.width, height: shape.height };
+  throw new Error('letterbox without a size needs meta.shape: put randomShapes() upstream, or pass a size');
+}
+
+/**
+ * Letterbox a sample to `to` — or, when `to` has no width and height, to the sample's
+ * `meta.shape` (see {@link letterboxTarget}); boxes are scaled and shifted with the pixels.
+ */
 export function letterboxKernel<T extends Annotated>(
   s: T,
-  to: { width: number; height: number },
+  size: { width?: number; height?: number },
   options: LetterboxOptions = {},
 ): T & { letterbox: LetterboxParams } {
+  const to = letterboxTarget(s, size);
   const p = letterboxParams(s.image, to, options);
   const width = p.width + p.padLeft + p.padRight;
   const height = p.height + p.padTop + p.padBottom;

@@ -9,6 +9,7 @@ import { blurKernels } from './blur.ts';
 import { noiseKernels } from './noise.ts';
 import { cropKernels } from './crop.ts';
 import { occlusionKernels } from './occlusion.ts';
+import { mixKernels as builtInMixKernels } from './mosaic.ts';
 import { colorKernels } from './color.ts';
 import { perspectiveKernels } from './perspective.ts';
 
@@ -59,3 +60,4 @@ registerKernel('letterbox', (s, o: { width: number; height: number } & Letterbox
 for (const group of [colorKernels, perspectiveKernels, blurKernels, noiseKernels, cropKernels, occlusionKernels]) {
   for (const [name, kernel] of Object.entries(group)) registerKernel(name, kernel);
 }
+for (const [name, kernel] of Object.entries(builtInMixKernels)) registerMixKernel(name, kernel);

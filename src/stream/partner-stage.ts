@@ -30,6 +30,12 @@ export interface PartnerStageOptions {
   poolSize: number;
   /** Samples gathered before the first output (bounded by the pipeline's in-flight bound). */
   minPool: number;
+  /**
+   * Partners must have the sample's image size (mixup and cutmix blend pixel for pixel).
+   * A sample with no such partner in the pool passes unmixed (random training shapes can
+   * leave the pool with other sizes just after a shape change).
+   */
+  sameSize?: boolean;
   /** Modules that register custom kernels in the workers. */
   modules?: string[];
 }
@@ -87,6 +93,11 @@ export function partnerStage(name: string, o: PartnerStageOptions): OperatorFunc
         const decide = (sample: Sample, poolNow: Sample[]): Job => {
           const rng = new Rng(...keyOf(sample), 0);
           if (!rng.chance(o.p)) return { sample, partners: undefined };
+          if (o.sameSize) {
+            const { width, height } = sample.image;
+            poolNow = poolNow.filter((p) => p.image.width === width && p.image.height === height);
+            if (poolNow.length < 2) return { sample, partners: undefined };
+          }
           return { sample, partners: pickPartners(poolNow, o.partners, rng) };
         };
         const join = (sample: Sample) => {

@@ -1,11 +1,19 @@
 /**
  * Batch → tensors. Images are collated as bytes and normalised to 0..1 on the
  * backend (cheaper than a float copy in JS); boxes, classes, weights and flags are
- * padded to the batch's largest box count, with a count per image.
+ * padded to the batch's largest box count, with a count per image; YOLO targets (when
+ * `encodeTargets()` ran) become one 5-D tensor per layer.
  */
 import * as tf from '@tensorflow/tfjs';
 import type { SampleMeta } from '../core/types.ts';
-import type { SampleBatch } from '../batch/types.ts';
+import type { SampleBatch, TargetLayer } from '../batch/types.ts';
+import { smoothingFromMeta, type LabelSmoothing } from '../batch/smoothing.ts';
+
+/** One layer of YOLO targets as a tensor (from `encodeTargets()`); see {@link TargetLayer}. */
+export interface BatchTargetLayer extends Omit<TargetLayer, 'data'> {
+  /** `[B, gridHeight, gridWidth, A, 6 + C]` float32; channels as `TargetChannel`. */
+  tensor: tf.Tensor5D;
+}
 
 /** A batch of tensors. The consumer owns it and must call `dispose()`. */
 export interface Batch {
@@ -21,6 +29,10 @@ export interface Batch {
   flags: tf.Tensor2D;
   /** [B] int32 boxes per image. */
   counts: tf.Tensor1D;
+  /** Per output layer, finest first, when `encodeTargets()` ran; disposed with the batch. */
+  targets?: BatchTargetLayer[];
+  /** The label smoothing `smoothLabels()` set for this batch (or its first sample), if any. */
+  labelSmoothing?: LabelSmoothing;
   ids: string[];
   meta: SampleMeta[];
   /** Number of images. */
@@ -82,11 +94,26 @@ export function collate(b: SampleBatch): Batch {
     flags: tf.tensor2d(flags, [B, N], 'int32'),
     counts: tf.tensor1d(counts, 'int32'),
   };
+  let targets: BatchTargetLayer[] | undefined;
+  if (b.targets) {
+    targets = [];
+    try {
+      for (const { data, ...layer } of b.targets) targets.push({ ...layer, tensor: tf.tensor5d(data, layer.shape) });
+    } catch (err) {
+      // A malformed layer must not leak the tensors made before it.
+      tf.dispose([...Object.values(tensors), ...targets.map((t) => t.tensor)]);
+      throw err;
+    }
+  }
+  const all: tf.Tensor[] = [...Object.values(tensors), ...(targets ?? []).map((t) => t.tensor)];
+  const labelSmoothing = b.labelSmoothing ?? smoothingFromMeta(first.meta);
   return {
     ...tensors,
+    ...(targets ? { targets } : {}),
+    ...(labelSmoothing ? { labelSmoothing } : {}),
     ids: b.ids,
     meta: b.samples.map((s) => s.meta),
     size: B,
-    dispose: () => tf.dispose(Object.values(tensors)),
+    dispose: () => tf.dispose(all),
   };
 }

@@ -32,7 +32,10 @@ export function batchesToDataset(
         if (r.done) return { value: undefined, done: true };
         const element = toElement(r.value);
         const keep = tensorsIn(element, new Set());
-        const all = [r.value.images, r.value.boxes, r.value.classes, r.value.weights, r.value.flags, r.value.counts];
+        const all = [
+          r.value.images, r.value.boxes, r.value.classes, r.value.weights, r.value.flags, r.value.counts,
+          ...(r.value.targets ?? []).map((t) => t.tensor),
+        ];
         for (const t of all) if (!keep.has(t)) t.dispose();
         return { value: element, done: false };
       },
