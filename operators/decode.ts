@@ -7,7 +7,7 @@ import os from 'node:os';
 import type { OperatorFunction } from 'rxjs';
 import { z } from 'zod';
 import type { Sample, SampleRef } from '../src/core/types.ts';
-import { decodeImage, decodeLetterboxed, DEFAULT_MAX_PIXELS } from '../src/io/decode.ts';
+import { decodeFitted, decodeImage, decodeLetterboxed, DEFAULT_MAX_PIXELS } from '../src/io/decode.ts';
 import { letterboxBoxes, letterboxTarget, type LetterboxOptions } from '../src/kernels/letterbox.ts';
 import { labelsToPixels } from '../src/io/labels.ts';
 import { contextOf, freebiesOperator } from '../src/stream/context.ts';
@@ -43,7 +43,20 @@ export interface FusedLetterbox {
   options: LetterboxOptions;
 }
 
-const fusionSlots = new WeakMap<object, { letterbox?: FusedLetterbox }>();
+/**
+ * A resize to a long side of `side` (YOLOv5's `load_image`) that `mosaic()` right after
+ * `decode()` hands to the decoder. Without `side`, each sample's `meta.shape` width.
+ */
+export interface FusedFit {
+  side?: number;
+}
+
+interface Fusion {
+  letterbox?: FusedLetterbox;
+  fit?: FusedFit;
+}
+
+const fusionSlots = new WeakMap<object, Fusion>();
 
 /**
  * If `source` is the direct output of `decode()`, let it letterbox while decoding and
@@ -51,9 +64,28 @@ const fusionSlots = new WeakMap<object, { letterbox?: FusedLetterbox }>();
  */
 export function fuseLetterboxIntoDecode(source: object, letterbox: FusedLetterbox): boolean {
   const slot = fusionSlots.get(source);
-  if (!slot || slot.letterbox) return false;
+  if (!slot || slot.letterbox || slot.fit) return false;
   slot.letterbox = letterbox;
   return true;
+}
+
+/**
+ * If `source` is the direct output of `decode()`, let it resize each image to a long side
+ * of `fit.side` while decoding (libvips) and return true.
+ */
+export function fuseFitIntoDecode(source: object, fit: FusedFit): boolean {
+  const slot = fusionSlots.get(source);
+  if (!slot || slot.letterbox || slot.fit) return false;
+  slot.fit = fit;
+  return true;
+}
+
+/** The long side a fused fit gives `ref`, if any. */
+function fitSide(ref: SampleRef, fit: FusedFit | undefined): number | undefined {
+  if (!fit) return undefined;
+  if (fit.side !== undefined) return fit.side;
+  const shape = (ref as SampleRef & { meta?: { shape?: { width: number; height: number } } }).meta?.shape;
+  return shape ? Math.max(shape.width, shape.height) : undefined;
 }
 
 /**
@@ -67,12 +99,14 @@ export function decode(options: DecodeOperatorOptions = {}): OperatorFunction<Sa
     const ctx = contextOf(source);
     const meter = ctx.stage('decode', concurrency);
     // Filled in by a letterbox() attached right after this stage, before any run starts.
-    const fusion: { letterbox?: FusedLetterbox } = {};
+    const fusion: Fusion = {};
     const out = source.pipe(
       orderedConcurrentMap(
         async (ref): Promise<Sample | typeof SKIP> => {
           let image;
           let fitted: Awaited<ReturnType<typeof decodeLetterboxed>> | undefined;
+          let resized: Awaited<ReturnType<typeof decodeFitted>> | undefined;
+          const side = fitSide(ref, fusion.fit);
           let to: { width: number; height: number } | undefined;
           if (fusion.letterbox) {
             try {
@@ -88,6 +122,9 @@ export function decode(options: DecodeOperatorOptions = {}): OperatorFunction<Sa
               const l = fusion.letterbox;
               fitted = await decodeLetterboxed(ref.path, to, l.options, o);
               image = fitted.image;
+            } else if (side !== undefined) {
+              resized = await decodeFitted(ref.path, side, o);
+              image = resized.image;
             } else image = await decodeImage(ref.path, o);
           } catch (err) {
             ctx.skip({ path: ref.path, reason: `unreadable image: ${(err as Error).message}` });
@@ -102,7 +139,7 @@ export function decode(options: DecodeOperatorOptions = {}): OperatorFunction<Sa
             ctx.drop(1);
             return SKIP;
           }
-          const original = fitted?.original ?? image;
+          const original = fitted?.original ?? resized?.original ?? image;
           const { boxes, dropped } = labelsToPixels(read.labels, original.width, original.height);
           for (const s of read.skipped) ctx.skip(s);
           for (const d of dropped) ctx.skip({ path: ref.path, reason: d });
@@ -113,6 +150,16 @@ export function decode(options: DecodeOperatorOptions = {}): OperatorFunction<Sa
             originalWidth: original.width,
             originalHeight: original.height,
           };
+          if (resized && (image.width !== original.width || image.height !== original.height)) {
+            // as mosaic's own tile resize scales them: (b / w0) · w
+            const b = boxes.boxes;
+            for (let i = 0; i < b.length; i += 4) {
+              b[i] = (b[i]! / original.width) * image.width;
+              b[i + 1] = (b[i + 1]! / original.height) * image.height;
+              b[i + 2] = (b[i + 2]! / original.width) * image.width;
+              b[i + 3] = (b[i + 3]! / original.height) * image.height;
+            }
+          }
           if (fitted) {
             boxes.boxes = letterboxBoxes(boxes.boxes, original, fitted.params);
             meta.letterbox = { ratio: fitted.params.ratio, padLeft: fitted.params.padLeft, padTop: fitted.params.padTop };

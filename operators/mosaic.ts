@@ -3,7 +3,9 @@
  * or Darknet's form. Partners come from a bounded pool of samples already decoded, so each
  * image is decoded once per epoch while every output is a full 4-image mosaic.
  */
-import type { OperatorFunction } from 'rxjs';
+import type { Observable, OperatorFunction } from 'rxjs';
+import { fuseFitIntoDecode } from './decode.ts';
+import { freebiesOperator } from '../src/stream/context.ts';
 import { z } from 'zod';
 import type { Sample } from '../src/core/types.ts';
 import type { MosaicKernelOptions } from '../src/kernels/mosaic.ts';
@@ -62,8 +64,9 @@ export interface MosaicOptions extends BoxFilterOptions, PartnerPoolOptions {
 
 /**
  * Combine each decoded sample with three partners from the pool into one mosaic of side s.
- * Put it right after `decode()` (it resizes the tiles itself) and before per-sample
- * transforms such as `augment(hsv(), flip())`.
+ * Put it right after `decode()`: the decoder then resizes each image to a long side of s
+ * (YOLOv5's `load_image`, in libvips; elsewhere the kernel resizes tiles with the
+ * OpenCV-exact bilinear), and before per-sample transforms such as `augment(hsv(), flip())`.
  * @example fromYolo(dir).pipe(decode(), mosaic(), mixup({ p: 0.1 }), augment(hsv(), flip()), batch(16), toTensors())
  */
 export function mosaic(options: MosaicOptions = {}): OperatorFunction<Sample, Sample> {
@@ -84,5 +87,12 @@ export function mosaic(options: MosaicOptions = {}): OperatorFunction<Sample, Sa
     ...(o.toCorner !== undefined && { toCorner: o.toCorner }),
     ...hygieneOf(o),
   };
-  return partnerStage('mosaic', { kernel: 'mosaic', options: kernel, p: o.p, partners: 3, poolSize: o.poolSize, minPool: o.minPool });
+  const stage = partnerStage('mosaic', { kernel: 'mosaic', options: kernel, p: o.p, partners: 3, poolSize: o.poolSize, minPool: o.minPool });
+  if (o.mode === 'darknet' || o.tileRounding === 'ceil') return stage;
+  // Right after decode(), the tiles are resized to side s inside the decoder (libvips), so
+  // the kernel finds them at size and the pool holds smaller images; elsewhere it resizes them.
+  return freebiesOperator((source: Observable<Sample>) => {
+    fuseFitIntoDecode(source, { side: o.size });
+    return stage(source);
+  });
 }

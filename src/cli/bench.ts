@@ -8,6 +8,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { pipelineVsDecode } from '../bench/pipeline-vs-decode.ts';
 import { transformsSection } from '../bench/transforms.ts';
+import { yolov4VsDecode } from '../bench/yolov4.ts';
 import {
   bboxSafeCrop, blur, brightnessContrast, cutout, flip, gridMask, hsv, jitter, noise, randomCrop, randomErasing,
   randomPerspective,
@@ -43,6 +44,7 @@ const TRANSFORM_CASES = () =>
 
 const SECTIONS: Array<[string, (b: BenchContext) => Promise<BenchSection>]> = [
   ['pipeline vs decode', pipelineVsDecode],
+  ['yolov4 vs decode', yolov4VsDecode],
   [
     'transforms',
     // The issue's order (hsv, then randomPerspective, then flip p 0.5), at YOLOv5's defaults

@@ -64,6 +64,15 @@ export interface LetterboxedImage {
   original: { width: number; height: number };
 }
 
+/** The image's size as decoded, after EXIF orientation (read from the header only). */
+async function orientedSize(input: string | Buffer, options: DecodeOptions): Promise<{ width: number; height: number }> {
+  const meta = await openImage(input, options)
+    .metadata()
+    .catch((e) => describeFailure(input, e));
+  const rotated = (meta.orientation ?? 1) >= 5;
+  return { width: rotated ? meta.height! : meta.width!, height: rotated ? meta.width! : meta.height! };
+}
+
 /**
  * Decode and letterbox in one libvips pipeline (resize and pad happen while decoding,
  * on libuv's threads): the fused form of `decode()` followed by `letterbox()`. The
@@ -76,11 +85,7 @@ export async function decodeLetterboxed(
   letterbox: LetterboxOptions,
   options: DecodeOptions = {},
 ): Promise<LetterboxedImage> {
-  const meta = await openImage(input, options)
-    .metadata()
-    .catch((e) => describeFailure(input, e));
-  const rotated = (meta.orientation ?? 1) >= 5;
-  const original = { width: rotated ? meta.height! : meta.width!, height: rotated ? meta.width! : meta.height! };
+  const original = await orientedSize(input, options);
   const params = letterboxParams(original, to, letterbox);
   let pipeline = openImage(input, options).removeAlpha().toColourspace('srgb');
   if (params.width !== original.width || params.height !== original.height) {
@@ -103,4 +108,35 @@ export async function decodeLetterboxed(
     params,
     original,
   };
+}
+
+/** Size of an image resized so its long side is `side`: YOLOv5's `load_image` (r = side / max(w, h), `int(w·r) × int(h·r)`, at least 1). */
+export function fitSize(original: { width: number; height: number }, side: number): { width: number; height: number } {
+  const r = side / Math.max(original.width, original.height);
+  if (r === 1) return { ...original };
+  return { width: Math.max(1, Math.floor(original.width * r)), height: Math.max(1, Math.floor(original.height * r)) };
+}
+
+/**
+ * Decode and resize so the long side is `side` ({@link fitSize}) in one libvips pipeline:
+ * the tiles mosaic needs, without a resize in JS afterwards. Bilinear in libvips, so
+ * pixels differ slightly from OpenCV's INTER_LINEAR (as the fused letterbox's do).
+ */
+export async function decodeFitted(
+  input: string | Buffer,
+  side: number,
+  options: DecodeOptions = {},
+): Promise<{ image: RawImage; original: { width: number; height: number } }> {
+  const original = await orientedSize(input, options);
+  const to = fitSize(original, side);
+  let pipeline = openImage(input, options).removeAlpha().toColourspace('srgb');
+  if (to.width !== original.width || to.height !== original.height) {
+    pipeline = pipeline.resize(to.width, to.height, { fit: 'fill', kernel: 'linear' });
+  }
+  const { data, info } = await pipeline
+    .raw({ depth: 'uchar' })
+    .toBuffer({ resolveWithObject: true })
+    .catch((e) => describeFailure(input, e));
+  if (info.channels !== 3) throw new Error(`decoded to ${info.channels} channels, expected 3`);
+  return { image: { data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength), width: info.width, height: info.height }, original };
 }

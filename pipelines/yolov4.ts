@@ -1,0 +1,33 @@
+/**
+ * YOLOv4's Bag of Freebies as a training pipeline, with no tuning:
+ * random training shapes 320..608 (a new shape every 10 batches) → decode (each image
+ * resized so its long side is the shape, inside the decoder) → mosaic of 4 images with
+ * random perspective (translate 0.1, scale 0.5) → MixUp p 0.1 → HSV (YOLOv5 gains) and
+ * horizontal flip → batches whose size grows as the shape shrinks (Darknet's
+ * dynamic_minibatch from 16 at 608) → binary label smoothing → YOLO targets for three
+ * scales with several anchors per ground truth (Darknet's iou_thresh 0.213) → tensors.
+ *
+ * `freebies profile pipelines/yolov4.ts --data DIR` runs it; from code:
+ * `import yolov4 from 'freebies/pipelines/yolov4.ts'` or copy it and change what you need.
+ */
+import {
+  augment, decode, DEFAULT_SIZES, dynamicBatch, encodeTargets, flip, fromFolder, hsv, mixup, mosaic, prefetch,
+  randomShapes, smoothLabels, toTensors, type PipelineFileOptions,
+} from 'freebies';
+
+export default function yolov4({ data, seed = 0, epochs = 1, workers, size = 608, batchSize = 16, limit }: PipelineFileOptions) {
+  // 320, 352, …, up to `size` (608 by default)
+  const sizes = DEFAULT_SIZES.filter((s) => s <= size);
+  return fromFolder(data, { seed, epochs, workers, limit }).pipe(
+    randomShapes({ sizes: sizes.length ? sizes : [size], every: 10 }),
+    decode(),
+    mosaic(),
+    mixup({ p: 0.1 }),
+    augment(hsv(), flip()),
+    dynamicBatch({ base: batchSize }),
+    smoothLabels({ epsilon: 0.1, mode: 'binary' }),
+    encodeTargets({ rule: 'iou-threshold', iouThreshold: 0.213 }),
+    toTensors(),
+    prefetch(2),
+  );
+}
