@@ -28,6 +28,13 @@ if (typeof m.convertBoxes === 'function') {
 if (typeof m.letterboxParams === 'function') {
   out.letterbox = m.letterboxParams({ width: 640, height: 480 }, { width: 608, height: 608 });
 }
+out.more = {
+  boxCandidates: m.boxCandidates([[0, 0, 10, 10], [0, 0, 10, 10]], [[0, 0, 10, 10], [0, 0, 10, 1]]),
+  smoothLabels: m.smoothLabels([0, 0, 1, 0, 0], { epsilon: 0.1, mode: 'categorical' }),
+  assignAnchors: m.assignAnchors({ cx: 100, cy: 100, w: 40, h: 28 }, {
+    rule: 'best', anchors: m.YOLOV4_ANCHORS, masks: m.YOLOV4_MASKS, strides: m.YOLOV4_STRIDES, inputSize: 608,
+  }),
+};
 process.stdout.write(JSON.stringify(out));
 `;
 
@@ -37,6 +44,7 @@ interface ChildReport {
   voc?: number[][];
   coco?: number[][];
   letterbox?: Record<string, number>;
+  more: { boxCandidates: boolean[]; smoothLabels: number[]; assignAnchors: { layer: number; anchor: number; cellX: number; cellY: number }[] };
 }
 
 /** Runs {@link program} in a plain node from the repository root. */
@@ -92,5 +100,12 @@ describe("import('freebies') from the built package", () => {
       padLeft: 0,
       padRight: 0,
     });
+
+    // SPEC §14: a 10×1 survivor is degenerate (h ≤ 2 px); smoothing C=5, α=0.1 → 0.92 / 0.02;
+    // a 40×28 box is exactly YOLOv4's third anchor: layer 0, cell ⌊100/8⌋ = 12.
+    assert.deepEqual(out.more.boxCandidates, [true, false]);
+    const expected = [0.02, 0.02, 0.92, 0.02, 0.02];
+    out.more.smoothLabels.forEach((v, i) => assert.ok(Math.abs(v - expected[i]!) < 1e-12, `${v}`));
+    assert.deepEqual(out.more.assignAnchors, [{ layer: 0, anchor: 2, cellX: 12, cellY: 12 }]);
   });
 });
