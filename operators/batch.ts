@@ -3,12 +3,13 @@
  * stream is kept unless `dropLast`. Registers its size so demand can bound the
  * samples in flight to whole batches.
  */
-import { Observable, type OperatorFunction } from 'rxjs';
+import type { OperatorFunction } from 'rxjs';
 import { z } from 'zod';
 import type { Sample } from '../src/core/types.ts';
 import type { SampleBatch } from '../src/batch/types.ts';
 import { contextOf, freebiesOperator } from '../src/stream/context.ts';
 import { validate } from '../src/stream/options.ts';
+import { collectBatches } from './dynamic-batch.ts';
 
 const schema = z
   .object({
@@ -30,31 +31,10 @@ export function batch(size: number, options: BatchOptions = {}): OperatorFunctio
     const ctx = contextOf(source);
     ctx.maxBatchSize = Math.max(ctx.maxBatchSize, o.size);
     const meter = ctx.stage('batch');
-    return new Observable<SampleBatch>((subscriber) => {
-      let buffer: Sample[] = [];
-      const emit = (): void => {
-        const samples = buffer;
-        buffer = [];
-        meter.setBuffered(0);
-        meter.count();
-        subscriber.next({ samples, size: samples.length, ids: samples.map((s) => s.id) });
-      };
-      const sub = source.subscribe({
-        next: (s) => {
-          buffer.push(s);
-          meter.setBuffered(buffer.length);
-          if (buffer.length >= o.size) emit();
-        },
-        error: (err) => subscriber.error(err),
-        complete: () => {
-          if (buffer.length > 0) {
-            if (o.dropLast) ctx.drop(buffer.length, true);
-            else emit();
-          }
-          subscriber.complete();
-        },
-      });
-      return () => sub.unsubscribe();
+    return collectBatches(source, ctx, meter, {
+      startsNew: () => false,
+      isFull: (buffer) => buffer.length >= o.size,
+      dropRemainder: () => o.dropLast,
     });
   });
 }

@@ -12,6 +12,7 @@ import {
   type BatchSizeRule,
   type Shape,
   type ShapeSchedule,
+  type ShapeScheduleOptions,
 } from '../src/batch/shapes.ts';
 import { bindContext, contextOf, freebiesOperator, type PipelineContext } from '../src/stream/context.ts';
 import { validate } from '../src/stream/options.ts';
@@ -49,31 +50,13 @@ const schema = z
   });
 
 /** Options of {@link randomShapes}. */
-export interface RandomShapesOptions {
-  /** `list` (default): draw each shape from `sizes`; `darknet`: Darknet's random resize from `init`, `coef`, `step`. */
-  rule?: 'list' | 'darknet';
-  /** List rule: the sizes (a number is a square). Default 320, 352, …, 608. */
-  sizes?: Array<number | Shape>;
-  /** Darknet rule: the cfg's network size. Default 416 (→ shapes 320..608). */
-  init?: number | Shape;
-  /** Darknet rule: the `random=` coefficient. Default 1.4. */
-  coef?: number;
-  /** Darknet rule: `resize_step`. Default 32. */
-  step?: number;
-  /** Batches per drawn shape. Default 10. */
-  every?: number;
+export interface RandomShapesOptions extends ShapeScheduleOptions {
   /**
    * Samples per batch when no `dynamicBatch()` follows. Default: the size of the
    * `batch(n)` that follows (a plain `batch(n)` counts samples, so a skipped sample
    * shifts later batches across a shape change: prefer `dynamicBatch({ size: n })`).
    */
   batchSize?: number;
-  /** Largest shape for the run's first `every` batches. Default: true for `darknet`, false for `list`. */
-  largestFirst?: boolean;
-  /** Largest shape for the run's last N batches; needs `totalBatches`. Default: 100 for `darknet`, 0 for `list`. */
-  largestLast?: number;
-  /** Batches in the whole run (Darknet's `max_batches`), for `largestLast`. */
-  totalBatches?: number;
 }
 
 /** What {@link randomShapes} writes into each sample's `meta`. */
