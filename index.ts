@@ -67,3 +67,11 @@ export type { Batch, BatchTargetLayer } from './src/tensor/batch.ts';
 export { initBackend, type BackendChoice } from './src/tensor/backend.ts';
 export { imagesAndBoxes, type BatchToElement } from './src/tensor/dataset.ts';
 export type { PipelineFileOptions } from "./src/cli/pipeline-file.ts";
+
+export {
+  CosineAnnealingWarmupRestarts, CosineAnnealingWarmRestarts, DarknetSchedule, OneCycleSchedule,
+  createSchedule, scheduleFromState, lrAt, oneCycle, linearLambda,
+  type LrSchedule, type ScheduleState, type ScheduleKind, type ScheduleOptions,
+  type CosineAnnealingWarmupRestartsOptions, type CosineAnnealingWarmRestartsOptions,
+  type DarknetScheduleOptions, type OneCycleScheduleOptions,
+} from './src/train/schedules.ts';
