@@ -215,3 +215,126 @@ export function flipRows(src: usize, dst: usize, width: i32, height: i32): void 
     }
   }
 }
+
+// ---------------------------------------------------------------------------------
+// Bilinear resize with OpenCV's INTER_LINEAR fixed point (see src/kernels/resize.ts, which
+// computes the per-axis maps). A map holds, per output index, four i32: the byte offset
+// (x) or row index (y) of the two source neighbours, then their 11-bit weights.
+
+/**
+ * One source row (at `p`) interpolated horizontally into `row`: u32 per channel holding
+ * `(p0·w0 + p1·w1) >> 4`, the only part of the sum the vertical pass reads (it stays below
+ * 255·2049 >> 4 < 2^15). One 32-bit read per neighbour (the staged source is padded, so the
+ * last pixel's read stays inside).
+ */
+function resizeHorizontal(p: usize, xmap: usize, width: i32, row: usize): void {
+  let m = xmap;
+  let o = row;
+  const end = row + <usize>(width * 12);
+  while (o < end) {
+    const a = load<u32>(p + <usize>load<i32>(m));
+    const b = load<u32>(p + <usize>load<i32>(m, 4));
+    const w0 = load<u32>(m, 8);
+    const w1 = load<u32>(m, 12);
+    store<u32>(o, ((a & 0xff) * w0 + (b & 0xff) * w1) >> 4);
+    store<u32>(o, (((a >> 8) & 0xff) * w0 + ((b >> 8) & 0xff) * w1) >> 4, 4);
+    store<u32>(o, (((a >> 16) & 0xff) * w0 + ((b >> 16) & 0xff) * w1) >> 4, 8);
+    m += 16;
+    o += 12;
+  }
+}
+
+/** OpenCV's vertical step for one value: ((wa·a) >> 16) + ((wb·b) >> 16), + 2, >> 2, saturated. */
+function resizeVerticalOne(a: u32, b: u32, wa: u32, wb: u32): u32 {
+  const v = (((wa * a) >> 16) + ((wb * b) >> 16) + 2) >> 2;
+  return v > 255 ? 255 : v;
+}
+
+const LANES_16: u64 = 0x0000ffff_0000ffff;
+const LANES_14: u64 = 0x00003fff_00003fff;
+const LANES_TWO: u64 = 0x00000002_00000002;
+const LANES_HIGH: u64 = 0x0000ff00_0000ff00;
+
+/**
+ * Two adjacent row values as two 32-bit lanes of one u64: each lane's product with an
+ * 11-bit weight stays below 2^15·2^11 < 2^32 and never carries into the other lane, so
+ * one multiply gives both products, and the shifts and the rounding apply per lane once
+ * the bits that cross between lanes are masked off. Returns two results, 32 bits apart.
+ */
+// @ts-ignore: decorator
+@inline
+function resizeVerticalPair(a: u64, b: u64, wa: u64, wb: u64): u64 {
+  const s = (((a * wa) >> 16) & LANES_16) + (((b * wb) >> 16) & LANES_16) + LANES_TWO;
+  const r = (s >> 2) & LANES_14;
+  if ((r & LANES_HIGH) == 0) return r;
+  const lo = r & 0xffffffff;
+  const hi = r >> 32;
+  return (lo > 255 ? 255 : lo) | ((hi > 255 ? 255 : hi) << 32);
+}
+
+/**
+ * OpenCV's VResizeLinear<uchar, int, short, FixedPtCast<int, uchar, 22>>: each term
+ * multiplies its 11-bit weight by the row value (already >> 4) and keeps the high 16
+ * bits; then (sum + 2) >> 2, saturated. Four values a step: two lane pairs, one store.
+ */
+function resizeVertical(a: usize, b: usize, wa: i32, wb: i32, out: usize, n: i32): void {
+  const wa64 = <u64>wa;
+  const wb64 = <u64>wb;
+  let i = 0;
+  for (; i + 4 <= n; i += 4) {
+    const k = <usize>i << 2;
+    const r0 = resizeVerticalPair(load<u64>(a + k), load<u64>(b + k), wa64, wb64);
+    const r1 = resizeVerticalPair(load<u64>(a + k, 8), load<u64>(b + k, 8), wa64, wb64);
+    const q0 = <u32>(r0 | (r0 >> 24));
+    const q1 = <u32>(r1 | (r1 >> 24));
+    store<u32>(out + <usize>i, (q0 & 0xffff) | (q1 << 16));
+  }
+  for (; i < n; i++) {
+    const k = <usize>i << 2;
+    store<u8>(out + <usize>i, <u8>resizeVerticalOne(load<u32>(a + k), load<u32>(b + k), <u32>wa, <u32>wb));
+  }
+}
+
+/**
+ * The whole resize of the source at `s` (`srcRow` bytes a row) to `width × height`,
+ * written packed (`width·3` bytes a row) from `out`. `xmap` (width entries) and `ymap`
+ * (height entries) are the axis maps; `bufA` and `bufB` hold one horizontally
+ * interpolated row each (u32 × width·3). Each source row is interpolated once while
+ * consecutive output rows share it.
+ */
+export function resizeLinear(
+  s: usize, srcRow: i32, out: usize, width: i32, height: i32,
+  xmap: usize, ymap: usize, bufA: usize, bufB: usize,
+): void {
+  const n = width * 3;
+  let rowA = bufA;
+  let rowB = bufB;
+  let aIndex = -1;
+  let bIndex = -1;
+  for (let y = 0; y < height; y++) {
+    const m = ymap + (<usize>y << 4);
+    const y0 = load<i32>(m);
+    const y1 = load<i32>(m, 4);
+    if (aIndex != y0) {
+      if (bIndex == y0) {
+        const t = rowA;
+        rowA = rowB;
+        rowB = t;
+        bIndex = -1;
+      } else {
+        resizeHorizontal(s + <usize>(y0 * srcRow), xmap, width, rowA);
+      }
+      aIndex = y0;
+    }
+    // Both neighbours in the same (edge) row: read rowA twice and leave rowB as it is.
+    let second = rowA;
+    if (y1 != y0) {
+      if (bIndex != y1) {
+        resizeHorizontal(s + <usize>(y1 * srcRow), xmap, width, rowB);
+        bIndex = y1;
+      }
+      second = rowB;
+    }
+    resizeVertical(rowA, second, load<i32>(m, 8), load<i32>(m, 12), out + <usize>(y * n), n);
+  }
+}

@@ -3,8 +3,13 @@
  * centres, edge clamping, 11-bit fixed-point weights), which YOLOv5 uses for letterbox
  * and load_image. Separable; each source row is interpolated horizontally once, and
  * the result may be written straight into a larger canvas (letterbox padding).
+ *
+ * The axis maps (float32 coordinates, clamping, weights) are computed here; the pixel
+ * loops run in WebAssembly (assembly/kernels.ts `resizeLinear`) with the same integer
+ * arithmetic, so the bytes are those of the former TypeScript loops (test/resize-wasm.test.ts).
  */
 import type { RawImage } from '../core/types.ts';
+import { kernels, stageImage } from '../wasm/index.ts';
 
 const BITS = 11;
 const ONE = 1 << BITS;
@@ -16,21 +21,16 @@ function roundEven(x: number): number {
 }
 
 /**
- * Per output index: the offsets of the two source neighbours (clamped at the edge, so
- * never past the row) and their weights, computed as OpenCV's `resize` does: scale =
- * 1/(dst/src) in double, the source coordinate rounded to float32, weights
- * `saturate_cast<short>(w·2048)`. Only the horizontal axis zeroes the weight at the edges
- * (`clampEdges`); vertically OpenCV keeps the fraction and clamps only the row index.
+ * Per output index d, written to `map[at + 4d ..]`: the offsets of the two source
+ * neighbours (clamped at the edge, so never past the row) and their weights, computed as
+ * OpenCV's `resize` does: scale = 1/(dst/src) in double, the source coordinate rounded to
+ * float32, weights `saturate_cast<short>(w·2048)`. Only the horizontal axis zeroes the
+ * weight at the edges (`clampEdges`); vertically OpenCV keeps the fraction and clamps only
+ * the row index. Interleaved so that the module reads one entry from one cache line.
  */
-function axisMap(
-  src: number, dst: number, channels: number, clampEdges: boolean,
-): { offset: Int32Array; next: Int32Array; weight0: Int32Array; weight: Int32Array } {
+function axisMap(src: number, dst: number, channels: number, clampEdges: boolean, map: Int32Array, at: number): void {
   const scale = 1 / (dst / src);
-  const offset = new Int32Array(dst);
-  const next = new Int32Array(dst);
-  const weight0 = new Int32Array(dst);
-  const weight = new Int32Array(dst);
-  for (let d = 0; d < dst; d++) {
+  for (let d = 0, m = at; d < dst; d++, m += 4) {
     let f = Math.fround((d + 0.5) * scale - 0.5);
     let i = Math.floor(f);
     f = Math.fround(f - i);
@@ -44,12 +44,11 @@ function axisMap(
         f = 0;
       }
     }
-    offset[d] = Math.min(Math.max(i, 0), src - 1) * channels;
-    next[d] = Math.min(Math.max(i + 1, 0), src - 1) * channels;
-    weight0[d] = roundEven(Math.fround(Math.fround(1 - f) * ONE));
-    weight[d] = roundEven(Math.fround(f * ONE));
+    map[m] = Math.min(Math.max(i, 0), src - 1) * channels;
+    map[m + 1] = Math.min(Math.max(i + 1, 0), src - 1) * channels;
+    map[m + 2] = roundEven(Math.fround(Math.fround(1 - f) * ONE));
+    map[m + 3] = roundEven(Math.fround(f * ONE));
   }
-  return { offset, next, weight0, weight };
 }
 
 /** Where {@link resizeInto} writes: a canvas and the top-left corner of the resized image on it. */
@@ -61,78 +60,73 @@ export interface ResizeTarget {
   top: number;
 }
 
-/** Resize `src` to `width × height` and write it into `target` at (left, top). */
-export function resizeInto(src: RawImage, width: number, height: number, target: ResizeTarget): void {
-  if (!(width >= 1 && height >= 1)) throw new RangeError(`resize: bad target size ${width}×${height}`);
+/** Output sides must be positive integers (typed-array lengths, loop bounds in the module). */
+function checkSize(width: number, height: number): void {
+  if (!(Number.isInteger(width) && Number.isInteger(height) && width >= 1 && height >= 1)) {
+    throw new RangeError(`resize: bad target size ${width}×${height}; pass positive integers`);
+  }
+}
+
+/**
+ * Resize `src` in the module's memory (the target size already checked); returns the
+ * packed result (`width·3` bytes a row), a view valid until the next call into the module.
+ */
+function resizeStaged(src: RawImage, width: number, height: number): Uint8Array {
   const sw = src.width;
   const sh = src.height;
-  const s = src.data;
-  const xm = axisMap(sw, width, 3, true);
-  const ym = axisMap(sh, height, 1, false);
-  const xOff = xm.offset;
-  const xNext = xm.next;
-  const xW0 = xm.weight0;
-  const xW = xm.weight;
+  const srcBytes = sw * sh * 3;
+  if (!(Number.isInteger(sw) && Number.isInteger(sh) && sw >= 1 && sh >= 1) || src.data.length < srcBytes) {
+    throw new RangeError(`resize: bad source image ${sw}×${sh} with ${src.data.length} bytes`);
+  }
   const rowLen = width * 3;
-  const srcRow = sw * 3;
-  let rowA = new Int32Array(rowLen);
-  let rowB = new Int32Array(rowLen);
-  let aIndex = -1;
-  let bIndex = -1;
+  const outBytes = rowLen * height;
+  // scratch: x map, y map (4 i32 per entry), two horizontally interpolated rows (u32)
+  const xBytes = width * 16;
+  const yBytes = height * 16;
+  const rowBytes = Math.ceil((rowLen * 4) / 8) * 8;
+  const { srcPtr, dstPtr, scratchPtr } = stageImage(src.data.subarray(0, srcBytes), outBytes, xBytes + yBytes + 2 * rowBytes);
+  const k = kernels();
+  const maps = new Int32Array(k.memory.buffer, scratchPtr, (xBytes + yBytes) / 4);
+  axisMap(sw, width, 3, true, maps, 0);
+  axisMap(sh, height, 1, false, maps, width * 4);
+  const ymap = scratchPtr + xBytes;
+  const bufA = ymap + yBytes;
+  k.resizeLinear(srcPtr, sw * 3, dstPtr, width, height, scratchPtr, ymap, bufA, bufA + rowBytes);
+  return new Uint8Array(k.memory.buffer, dstPtr, outBytes);
+}
 
-  const horizontal = (y: number, out: Int32Array): void => {
-    const base = y * srcRow;
-    for (let x = 0, o = 0; x < width; x++, o += 3) {
-      const a = xW[x]!;
-      const p = base + xOff[x]!;
-      const q = base + xNext[x]!;
-      const b = xW0[x]!;
-      out[o] = s[p]! * b + s[q]! * a;
-      out[o + 1] = s[p + 1]! * b + s[q + 1]! * a;
-      out[o + 2] = s[p + 2]! * b + s[q + 2]! * a;
-    }
-  };
-
-  const d = target.data;
-  const canvasRow = target.canvasWidth * 3;
-  for (let y = 0; y < height; y++) {
-    const y0 = ym.offset[y]!;
-    const y1 = ym.next[y]!;
-    if (aIndex !== y0) {
-      if (bIndex === y0) {
-        const t = rowA;
-        rowA = rowB;
-        rowB = t;
-        aIndex = y0;
-        bIndex = -1;
-      } else {
-        horizontal(y0, rowA);
-        aIndex = y0;
-      }
-    }
-    if (bIndex !== y1) {
-      if (y1 === y0) {
-        rowB.set(rowA);
-      } else {
-        horizontal(y1, rowB);
-      }
-      bIndex = y1;
-    }
-    const wa = ym.weight0[y]!;
-    const wb = ym.weight[y]!;
-    const o = (y + target.top) * canvasRow + target.left * 3;
-    // OpenCV's VResizeLinear<uchar, int, short, FixedPtCast<int, uchar, 22>> (scalar and SIMD alike):
-    // each term drops 4 bits, multiplies by its 11-bit weight and keeps the high 16 bits; then (sum + 2) >> 2.
-    for (let i = 0; i < rowLen; i++) {
-      const v = (((wa * (rowA[i]! >> 4)) >> 16) + ((wb * (rowB[i]! >> 4)) >> 16) + 2) >> 2;
-      d[o + i] = v > 255 ? 255 : v;
+/**
+ * Resize `src` to `width × height` and write it into `target` at (left, top); the rest of
+ * the canvas is left as it is. The module resizes into its own memory and the rows are
+ * copied into the canvas once: staging the canvas instead would copy all of it in and
+ * out, where this copies only the resized region, once.
+ */
+export function resizeInto(src: RawImage, width: number, height: number, target: ResizeTarget): void {
+  checkSize(width, height);
+  const { data, canvasWidth, left, top } = target;
+  const canvasRow = canvasWidth * 3;
+  const rowLen = width * 3;
+  if (
+    !(Number.isInteger(left) && Number.isInteger(top) && left >= 0 && top >= 0 && left + width <= canvasWidth) ||
+    (top + height - 1) * canvasRow + (left + width) * 3 > data.length
+  ) {
+    throw new RangeError(
+      `resize: a ${width}×${height} image at (${left}, ${top}) lies outside the canvas ` +
+      `${canvasWidth}×${Math.floor(data.length / Math.max(canvasRow, 1))}; pass a corner that keeps it inside`,
+    );
+  }
+  const out = resizeStaged(src, width, height);
+  if (left === 0 && canvasRow === rowLen) {
+    data.set(out, top * canvasRow);
+  } else {
+    for (let y = 0, o = top * canvasRow + left * 3; y < height; y++, o += canvasRow) {
+      data.set(out.subarray(y * rowLen, (y + 1) * rowLen), o);
     }
   }
 }
 
 /** Resize `src` to `width × height` (bilinear, OpenCV INTER_LINEAR semantics). */
 export function resizeBilinear(src: RawImage, width: number, height: number): RawImage {
-  const data = new Uint8Array(width * height * 3);
-  resizeInto(src, width, height, { data, canvasWidth: width, left: 0, top: 0 });
-  return { data, width, height };
+  checkSize(width, height);
+  return { data: resizeStaged(src, width, height).slice(), width, height };
 }

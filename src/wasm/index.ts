@@ -5,7 +5,8 @@
  *
  * Layout: [0, 1 MiB) tables the kernels keep between calls (see assembly/kernels.ts for
  * their offsets); [1 MiB, 2 MiB) per-call integer arrays (up to 65 536 per argument);
- * from 2 MiB the source image, then the output image, growing the memory as needed.
+ * from 2 MiB the source image, then the output image, then a kernel's scratch space when it
+ * asks for one (arrays too long for the per-call region), growing the memory as needed.
  */
 import { KERNELS_WASM } from './kernels.wasm.ts';
 
@@ -22,6 +23,10 @@ export interface KernelExports {
     xs: number, ys: number, f0: number, f1: number, f2: number, mirror: boolean,
   ): void;
   flipRows(src: number, dst: number, width: number, height: number): void;
+  resizeLinear(
+    s: number, srcRow: number, out: number, width: number, height: number,
+    xmap: number, ymap: number, bufA: number, bufB: number,
+  ): void;
 }
 
 export const TABLES = 0;
@@ -62,15 +67,19 @@ export function argInt32(k: number, length: number): { ptr: number; view: Int32A
 }
 
 /**
- * Copy `src` into the image region and make room for an output of `outBytes`; returns
- * the two pointers. The source is padded to a multiple of 4 so 32-bit reads at its end stay inside.
+ * Copy `src` into the image region and make room for an output of `outBytes`, then
+ * `scratchBytes` of scratch space (8-aligned, uninitialised); returns the three pointers.
+ * The source is padded to a multiple of 4 so 32-bit reads at its end stay inside.
  */
-export function stageImage(src: Uint8Array, outBytes: number): { srcPtr: number; dstPtr: number } {
+export function stageImage(
+  src: Uint8Array, outBytes: number, scratchBytes = 0,
+): { srcPtr: number; dstPtr: number; scratchPtr: number } {
   const srcPtr = IMAGES;
   const dstPtr = IMAGES + Math.ceil((src.length + 4) / 8) * 8;
-  ensureMemory(dstPtr + outBytes);
+  const scratchPtr = dstPtr + Math.ceil(outBytes / 8) * 8;
+  ensureMemory(scratchBytes > 0 ? scratchPtr + scratchBytes : dstPtr + outBytes);
   bytes().set(src, srcPtr);
-  return { srcPtr, dstPtr };
+  return { srcPtr, dstPtr, scratchPtr };
 }
 
 /** Copy `length` bytes of the output region out into a new array the caller owns. */
