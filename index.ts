@@ -75,3 +75,5 @@ export {
   type CosineAnnealingWarmupRestartsOptions, type CosineAnnealingWarmRestartsOptions,
   type DarknetScheduleOptions, type OneCycleScheduleOptions,
 } from './src/train/schedules.ts';
+export { registerTrainingKernels, unregisterTrainingKernels, TRAINING_KERNELS } from './src/train/wasm-kernels.ts';
+export { upsample2x, mish } from './src/train/layers.ts';
