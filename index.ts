@@ -77,3 +77,9 @@ export {
 } from './src/train/schedules.ts';
 export { registerTrainingKernels, unregisterTrainingKernels, TRAINING_KERNELS } from './src/train/wasm-kernels.ts';
 export { upsample2x, mish } from './src/train/layers.ts';
+export { boxIoU, boxIoUBatch, boxIoUTensor, IOU_EPS, type IoUKind } from './src/train/iou.ts';
+export { nms, type NmsOptions, type NmsBoxes } from './src/train/nms.ts';
+export {
+  evaluateMap, COCO_IOU_THRESHOLDS,
+  type MapGroundTruth, type MapDetection, type MapOptions, type MapResult, type MapClassResult,
+} from './src/train/map.ts';
