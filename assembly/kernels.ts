@@ -338,3 +338,52 @@ export function resizeLinear(
     resizeVertical(rowA, second, load<i32>(m, 8), load<i32>(m, 12), out + <usize>(y * n), n);
   }
 }
+
+// ---------------------------------------------------------------------------------
+// Additive Gaussian noise: src/kernels/noise.ts's arithmetic, with the generator inline.
+
+/**
+ * `dst[i] = clamp(src[i] + offsets[idx])`, idx = 16 random bits: sfc32 (the generator
+ * behind `Rng`, state a, b, c, d at `state` as four i32, written back after) gives one
+ * 32-bit word per two bytes (low half first) when `perChannel`, else one word per pixel
+ * (low half, the same offset for its three bytes). `offsets` holds 65 536 i16.
+ */
+export function addNoise(src: usize, dst: usize, n: i32, offsets: usize, state: usize, perChannel: bool): void {
+  let a = load<i32>(state);
+  let b = load<i32>(state, 4);
+  let c = load<i32>(state, 8);
+  let d = load<i32>(state, 12);
+  if (perChannel) {
+    for (let i = 0; i < n; i += 2) {
+      const t = a + b + d;
+      d += 1;
+      a = b ^ <i32>(<u32>b >> 9);
+      b = c + (c << 3);
+      c = ((c << 21) | <i32>(<u32>c >> 11)) + t;
+      const w = <u32>t;
+      let v = <i32>load<u8>(src + <usize>i) + <i32>load<i16>(offsets + (<usize>(w & 0xffff) << 1));
+      store<u8>(dst + <usize>i, <u8>(v < 0 ? 0 : v > 255 ? 255 : v));
+      if (i + 1 < n) {
+        v = <i32>load<u8>(src + <usize>(i + 1)) + <i32>load<i16>(offsets + (<usize>(w >> 16) << 1));
+        store<u8>(dst + <usize>(i + 1), <u8>(v < 0 ? 0 : v > 255 ? 255 : v));
+      }
+    }
+  } else {
+    for (let i = 0; i < n; i += 3) {
+      const t = a + b + d;
+      d += 1;
+      a = b ^ <i32>(<u32>b >> 9);
+      b = c + (c << 3);
+      c = ((c << 21) | <i32>(<u32>c >> 11)) + t;
+      const o = <i32>load<i16>(offsets + (<usize>(<u32>t & 0xffff) << 1));
+      for (let k = 0; k < 3; k++) {
+        const v = <i32>load<u8>(src + <usize>(i + k)) + o;
+        store<u8>(dst + <usize>(i + k), <u8>(v < 0 ? 0 : v > 255 ? 255 : v));
+      }
+    }
+  }
+  store<i32>(state, a);
+  store<i32>(state, b, 4);
+  store<i32>(state, c, 8);
+  store<i32>(state, d, 12);
+}

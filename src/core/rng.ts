@@ -82,6 +82,22 @@ export class Rng {
     return out;
   }
 
+  /**
+   * The generator's four state words, for code that runs the same sfc32 steps elsewhere
+   * (the WebAssembly noise loop); {@link setState} puts the advanced state back.
+   */
+  getState(): Int32Array {
+    return Int32Array.of(this.a, this.b, this.c, this.d);
+  }
+
+  /** Restore state words taken by {@link getState} (and advanced by the same steps). */
+  setState(state: ArrayLike<number>): void {
+    this.a = state[0]! | 0;
+    this.b = state[1]! | 0;
+    this.c = state[2]! | 0;
+    this.d = state[3]! | 0;
+  }
+
   /** Uniform in [0, 1) with 32 bits of resolution. */
   next(): number {
     return this.u32() / 4294967296;

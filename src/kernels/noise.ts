@@ -7,6 +7,7 @@
 import type { RawImage } from '../core/types.ts';
 import type { Rng } from '../core/rng.ts';
 import type { Kernel, KernelSample } from './transform.ts';
+import { kernels, stageImage, takeOutput } from '../wasm/index.ts';
 
 /**
  * The standard normal quantile Φ⁻¹(p), 0 < p < 1, by Acklam's rational approximation
@@ -54,31 +55,19 @@ export function addGaussianNoise(src: RawImage, sigma: number, rng: Rng, perChan
     const v = sigma * table[i]!;
     offsets[i] = Math.max(-255, Math.min(255, Math.sign(v) * Math.round(Math.abs(v))));
   }
+  // The loop runs in WebAssembly (assembly/kernels.ts `addNoise`) with the generator's
+  // state handed over and back: the same words, in the same order, as `rng.u32()` gives.
   const n = src.data.length;
-  const data = new Uint8Array(n);
-  const s = src.data;
-  if (perChannel) {
-    // one 32-bit draw gives two 16-bit table indices
-    const words = rng.fillU32(new Uint32Array((n + 1) >> 1));
-    for (let i = 0, w = 0; i < n; i += 2, w++) {
-      const r = words[w]!;
-      const a = s[i]! + offsets[r & 0xffff]!;
-      data[i] = a < 0 ? 0 : a > 255 ? 255 : a;
-      if (i + 1 < n) {
-        const b = s[i + 1]! + offsets[r >>> 16]!;
-        data[i + 1] = b < 0 ? 0 : b > 255 ? 255 : b;
-      }
-    }
-  } else {
-    const words = rng.fillU32(new Uint32Array(Math.ceil(n / 3)));
-    for (let i = 0, w = 0; i < n; i += 3, w++) {
-      const o = offsets[words[w]! & 0xffff]!;
-      for (let c = i; c < i + 3; c++) {
-        const v = s[c]! + o;
-        data[c] = v < 0 ? 0 : v > 255 ? 255 : v;
-      }
-    }
-  }
+  const k = kernels();
+  const { srcPtr, dstPtr, scratchPtr } = stageImage(src.data, n, 65536 * 2 + 16);
+  const mem = k.memory.buffer;
+  new Int16Array(mem, scratchPtr, 65536).set(offsets);
+  const statePtr = scratchPtr + 65536 * 2;
+  const state = new Int32Array(mem, statePtr, 4);
+  state.set(rng.getState());
+  k.addNoise(srcPtr, dstPtr, n, scratchPtr, statePtr, perChannel);
+  rng.setState(new Int32Array(mem, statePtr, 4));
+  const data = takeOutput(dstPtr, n);
   return { data, width: src.width, height: src.height };
 }
 

@@ -23,6 +23,7 @@ export interface KernelExports {
     xs: number, ys: number, f0: number, f1: number, f2: number, mirror: boolean,
   ): void;
   flipRows(src: number, dst: number, width: number, height: number): void;
+  addNoise(src: number, dst: number, n: number, offsets: number, state: number, perChannel: boolean): void;
   resizeLinear(
     s: number, srcRow: number, out: number, width: number, height: number,
     xmap: number, ymap: number, bufA: number, bufB: number,
