@@ -83,3 +83,7 @@ export {
   evaluateMap, COCO_IOU_THRESHOLDS,
   type MapGroundTruth, type MapDetection, type MapOptions, type MapResult, type MapClassResult,
 } from './src/train/map.ts';
+export {
+  yoloLoss, decodeOutputs, bceWithLogits, resolveLossOptions, YOLOV4_SCALE_XY, YOLOV5_BALANCE, YOLOV5_GAINS,
+  type YoloLoss, type YoloLossOptions, type LossTargetLayer, type WhDecoding,
+} from './src/train/loss.ts';
