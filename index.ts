@@ -87,3 +87,11 @@ export {
   yoloLoss, decodeOutputs, bceWithLogits, resolveLossOptions, YOLOV4_SCALE_XY, YOLOV5_BALANCE, YOLOV5_GAINS,
   type YoloLoss, type YoloLossOptions, type LossTargetLayer, type WhDecoding,
 } from './src/train/loss.ts';
+export {
+  createModel, modelInfo, modelTargetOptions, countParams, MODEL_PRESETS,
+  setDropBlockProgress, startCmbnStep, setStatUpdates,
+  type ModelName, type CreateModelOptions, type ModelInfo,
+} from './src/train/models/index.ts';
+export { saveCheckpoint, loadCheckpoint, readCheckpointMetadata, CheckpointError } from './src/train/checkpoint.ts';
+export { Trainer, type TrainerOptions, type FitOptions, type FitResult, type StepRecord, type LossFunction, type OptimizerOptions } from './src/train/trainer.ts';
+export { evaluateModel, detect, type EvaluateOptions, type ImageDetections } from './src/train/evaluate.ts';

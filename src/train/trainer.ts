@@ -1,0 +1,298 @@
+/**
+ * The training loop: batches in (any async iterable of {@link Batch}: a pipeline, or your
+ * own), one forward and backward pass per batch, gradients accumulated to a nominal batch
+ * so dynamic batch sizes keep the effective batch constant, SGD (momentum, Nesterov,
+ * decoupled from the schedule) or Adam, a learning-rate schedule stepped per update, and
+ * one record per batch (loss parts, lr, images/s, time spent waiting for data).
+ *
+ * Every tensor a step makes is disposed before the next batch is requested; the trainer
+ * disposes each batch it takes.
+ */
+import fs from 'node:fs';
+import * as tf from '@tensorflow/tfjs';
+import { z } from 'zod';
+import { ConfigError } from '../core/errors.ts';
+import type { Batch } from '../tensor/batch.ts';
+import { validate } from '../stream/options.ts';
+import { yoloLoss, type YoloLossOptions } from './loss.ts';
+import { CosineAnnealingWarmupRestarts, type LrSchedule } from './schedules.ts';
+
+/** A loss over the model's outputs for one batch: `total` is minimised, the other scalars are logged. */
+export type LossFunction = (outputs: tf.Tensor[], batch: Batch) => { total: tf.Scalar } & Record<string, tf.Scalar | number>;
+
+/** The optimiser: SGD with momentum (YOLOv5's defaults) or Adam. */
+export type OptimizerOptions =
+  | { kind: 'sgd'; momentum?: number; nesterov?: boolean }
+  | { kind: 'adam'; beta1?: number; beta2?: number; epsilon?: number };
+
+/** Options of {@link Trainer}. */
+export interface TrainerOptions {
+  model: tf.LayersModel;
+  /** A loss function, or the options of {@link yoloLoss} (the default, which reads `batch.targets`). */
+  loss?: LossFunction | YoloLossOptions;
+  /** Default `{ kind: 'sgd', momentum: 0.937, nesterov: true }` (YOLOv5). */
+  optimizer?: OptimizerOptions;
+  /**
+   * The learning rate per update; a factory gets the number of updates the run will make
+   * (when known). Default: cosine annealing from 0.01 to 0.0001 over the run with a warm-up
+   * of a tenth of it (at most 100 updates), SPEC §10.
+   */
+  schedule?: LrSchedule | ((updates: number | undefined) => LrSchedule);
+  /** L2 weight decay on convolution kernels (not on biases or batch-norm). Default 5e-4 (YOLOv5). */
+  weightDecay?: number;
+  /**
+   * Images per optimiser update (YOLOv5's `nbs`, e.g. 64): gradients of consecutive batches
+   * are summed until this many images have been seen, so dynamic batch sizes keep the
+   * effective batch constant. Default: none — every batch is one update. Either way an
+   * update's gradient is the sum over its images of the per-image loss (the mean loss ×
+   * the batch size, as YOLOv5), so the learning rates of YOLOv5 apply unchanged.
+   */
+  nominalBatch?: number;
+  /** Append one JSON line per batch to this file, or call this function. */
+  log?: string | ((record: StepRecord) => void);
+}
+
+/** What the trainer records for every batch. */
+export interface StepRecord {
+  /** Batches trained on so far (1-based). */
+  step: number;
+  /** Optimiser updates so far. */
+  updates: number;
+  images: number;
+  /** The learning rate the last update used. */
+  lr: number;
+  loss: number;
+  /** The loss function's other scalars (`box`, `objectness`, `classes`, `positives` for yoloLoss). */
+  parts: Record<string, number>;
+  /** Milliseconds waiting for this batch, and spent on it. */
+  dataWaitMs: number;
+  stepMs: number;
+  imagesPerSecond: number;
+}
+
+/** Options of {@link Trainer.fit}. */
+export interface FitOptions {
+  /** Stop after this many batches (default: when the batches end). */
+  steps?: number;
+  /** Called after every batch. */
+  onStep?: (record: StepRecord) => void;
+}
+
+/** What {@link Trainer.fit} returns. */
+export interface FitResult {
+  steps: number;
+  updates: number;
+  images: number;
+  /** The first and last batch's loss. */
+  firstLoss: number;
+  lastLoss: number;
+  /** Share of the run's wall time spent waiting for batches (the pipeline's cost to the trainer). */
+  dataWaitShare: number;
+  wallMs: number;
+}
+
+const schema = z
+  .object({
+    weightDecay: z.number().min(0, 'weightDecay must be ≥ 0').default(5e-4),
+    nominalBatch: z.number().int('nominalBatch must be a whole number of images').min(1).optional(),
+    optimizer: z
+      .discriminatedUnion('kind', [
+        z.object({ kind: z.literal('sgd'), momentum: z.number().min(0).lt(1).default(0.937), nesterov: z.boolean().default(true) }).strict(),
+        z.object({ kind: z.literal('adam'), beta1: z.number().min(0).lt(1).default(0.937), beta2: z.number().min(0).lt(1).default(0.999), epsilon: z.number().gt(0).default(1e-8) }).strict(),
+      ])
+      .default({ kind: 'sgd', momentum: 0.937, nesterov: true }),
+  })
+  .passthrough();
+
+/** The default schedule: SPEC §10's cosine annealing with warm-up, one cycle over the run. */
+function defaultSchedule(updates: number | undefined): LrSchedule {
+  const cycle = Math.max(1, updates ?? 1000);
+  return new CosineAnnealingWarmupRestarts({
+    firstCycleSteps: cycle,
+    maxLr: 0.01,
+    minLr: 0.0001,
+    warmupSteps: Math.min(100, Math.floor(cycle / 10)),
+  });
+}
+
+/** Trains a model from a stream of batches. */
+export class Trainer {
+  readonly model: tf.LayersModel;
+  readonly optimizer: tf.Optimizer;
+  private readonly lossFn: LossFunction;
+  private readonly weightDecay: number;
+  private readonly nominalBatch: number | undefined;
+  private readonly scheduleOption: TrainerOptions['schedule'];
+  private readonly log: TrainerOptions['log'];
+  private scheduleInstance: LrSchedule | undefined;
+  private stepCount = 0;
+  private updateCount = 0;
+
+  constructor(options: TrainerOptions) {
+    if (!options?.model || typeof (options.model as { apply?: unknown }).apply !== 'function') {
+      throw new ConfigError('Trainer: pass { model } — a tf.LayersModel such as createModel("yolov4-nano", { classes })');
+    }
+    const o = validate(schema, options, 'Trainer');
+    this.model = options.model;
+    this.weightDecay = o.weightDecay;
+    this.nominalBatch = o.nominalBatch;
+    this.scheduleOption = options.schedule;
+    this.log = options.log;
+    const lossOption = options.loss;
+    this.lossFn =
+      typeof lossOption === 'function'
+        ? lossOption
+        : (outputs, batch) => {
+            if (!batch.targets) throw new ConfigError('Trainer: the batches carry no targets; put encodeTargets() before toTensors() in the pipeline');
+            return yoloLoss(outputs, batch.targets, lossOption ?? {}) as unknown as ReturnType<LossFunction>;
+          };
+    const opt = o.optimizer;
+    this.optimizer =
+      opt.kind === 'sgd'
+        ? tf.train.momentum(0.01, opt.momentum, opt.nesterov)
+        : tf.train.adam(0.001, opt.beta1, opt.beta2, opt.epsilon);
+  }
+
+  /** The learning-rate schedule (created on the first fit when a factory was given). */
+  get schedule(): LrSchedule | undefined {
+    return this.scheduleInstance;
+  }
+
+  /** Batches and updates taken so far, across fits. */
+  get progress(): { steps: number; updates: number } {
+    return { steps: this.stepCount, updates: this.updateCount };
+  }
+
+  /**
+   * Train on `batches` until they end or `steps` batches were taken. Each batch is disposed
+   * after its step; stopping early returns the iterator, so a pipeline shuts down.
+   */
+  async fit(batches: AsyncIterable<Batch>, options: FitOptions = {}): Promise<FitResult> {
+    if (options.steps !== undefined && !(Number.isInteger(options.steps) && options.steps >= 1)) {
+      throw new ConfigError(`Trainer.fit: steps must be a whole number ≥ 1, got ${options.steps}`);
+    }
+    this.scheduleInstance ??=
+      typeof this.scheduleOption === 'function'
+        ? this.scheduleOption(this.plannedUpdates(options.steps))
+        : (this.scheduleOption ?? defaultSchedule(this.plannedUpdates(options.steps)));
+    const variables = this.model.trainableWeights.map((w) => w.read() as tf.Variable);
+    const decays = new Set(this.model.trainableWeights.filter((w) => /kernel/i.test(w.name)).map((w) => w.read().id));
+    const logFile = typeof this.log === 'string' ? this.log : undefined;
+    const started = performance.now();
+    let waited = 0;
+    let images = 0;
+    let steps = 0;
+    let firstLoss = NaN;
+    let lastLoss = NaN;
+    let accumulated: tf.NamedTensorMap | undefined;
+    let accumulatedImages = 0;
+    let lr = this.scheduleInstance.lr;
+    const iterator = batches[Symbol.asyncIterator]();
+    try {
+      while (options.steps === undefined || steps < options.steps) {
+        const t0 = performance.now();
+        const next = await iterator.next();
+        const dataWaitMs = performance.now() - t0;
+        if (next.done) break;
+        waited += dataWaitMs;
+        const batch = next.value;
+        const t1 = performance.now();
+        let parts: Record<string, number>;
+        let loss: number;
+        try {
+          // YOLOv5's convention: the loss of a batch is its mean × its size, so an update's
+          // gradient is the sum over the (nominal) batch's images, whatever their split.
+          const { value, grads, logged } = this.gradients(batch, variables, batch.size);
+          loss = value;
+          parts = logged;
+          if (accumulated) {
+            const sum = accumulated;
+            accumulated = tf.tidy(() => Object.fromEntries(Object.entries(grads).map(([k, g]) => [k, tf.add(sum[k]!, g)])));
+            tf.dispose([...Object.values(sum), ...Object.values(grads)]);
+          } else accumulated = grads;
+          accumulatedImages += batch.size;
+        } finally {
+          batch.dispose();
+        }
+        if (!this.nominalBatch || accumulatedImages >= this.nominalBatch) {
+          lr = this.scheduleInstance.lr;
+          this.apply(accumulated!, variables, decays, lr);
+          accumulated = undefined;
+          accumulatedImages = 0;
+          this.scheduleInstance.step();
+          this.updateCount++;
+        }
+        steps++;
+        this.stepCount++;
+        images += batch.size;
+        if (steps === 1) firstLoss = loss;
+        lastLoss = loss;
+        const stepMs = performance.now() - t1;
+        const record: StepRecord = {
+          step: this.stepCount,
+          updates: this.updateCount,
+          images: batch.size,
+          lr,
+          loss,
+          parts,
+          dataWaitMs,
+          stepMs,
+          imagesPerSecond: batch.size / ((dataWaitMs + stepMs) / 1000),
+        };
+        if (logFile) fs.appendFileSync(logFile, JSON.stringify(record) + '\n');
+        else if (typeof this.log === 'function') this.log(record);
+        options.onStep?.(record);
+      }
+    } finally {
+      if (accumulated) tf.dispose(Object.values(accumulated));
+      await iterator.return?.();
+    }
+    const wallMs = performance.now() - started;
+    return { steps, updates: this.updateCount, images, firstLoss, lastLoss, dataWaitShare: wallMs > 0 ? waited / wallMs : 0, wallMs };
+  }
+
+  /** Updates a run of `steps` batches will make, when it can be known (one per batch without accumulation). */
+  private plannedUpdates(steps: number | undefined): number | undefined {
+    if (steps === undefined) return undefined;
+    return this.nominalBatch ? undefined : steps;
+  }
+
+  /** Forward and backward on one batch: the mean loss, its logged parts, and the gradients of mean × `share`. */
+  private gradients(batch: Batch, variables: tf.Variable[], share: number) {
+    let logged: Record<string, number> = {};
+    const { value, grads } = tf.variableGrads(() => {
+      const outputs = this.model.apply(batch.images, { training: true }) as tf.Tensor | tf.Tensor[];
+      const r = this.lossFn(Array.isArray(outputs) ? outputs : [outputs], batch);
+      logged = Object.fromEntries(
+        Object.entries(r)
+          .filter(([k]) => k !== 'total')
+          .map(([k, v]) => [k, typeof v === 'number' ? v : v.dataSync()[0]!]),
+      );
+      return tf.mul(r.total, share) as tf.Scalar;
+    }, variables);
+    const loss = value.dataSync()[0]! / share;
+    value.dispose();
+    return { value: loss, grads, logged };
+  }
+
+  /** One optimiser update with `grads`, weight decay on kernels, at learning rate `lr`; disposes `grads`. */
+  private apply(grads: tf.NamedTensorMap, variables: tf.Variable[], decays: Set<number>, lr: number): void {
+    // The schedule owns the learning rate: SGD/momentum cache it as a scalar (setLearningRate
+    // replaces it), Adam reads its field on every update.
+    const opt = this.optimizer as unknown as { setLearningRate?: (lr: number) => void; learningRate: number };
+    if (opt.setLearningRate) opt.setLearningRate(lr);
+    else opt.learningRate = lr;
+    const named = tf.tidy(() => {
+      const out: tf.NamedTensorMap = {};
+      for (const v of variables) {
+        const g = grads[v.name];
+        if (!g) continue;
+        out[v.name] = this.weightDecay > 0 && decays.has(v.id) ? tf.add(g, tf.mul(v, this.weightDecay)) : tf.clone(g);
+      }
+      return out;
+    });
+    tf.dispose(Object.values(grads));
+    this.optimizer.applyGradients(named);
+    tf.dispose(Object.values(named));
+  }
+}
