@@ -17,8 +17,8 @@ export type { TargetOptions } from '../src/batch/targets.ts';
  * (1 assigned, 0 none, −1 ignore region), the box's loss weight, then C class targets
  * (see `encodeBatchTargets` for collisions and ignore boxes).
  *
- * Defaults are YOLOv4 COCO (SPEC §7): the nine anchors given at 608 and scaled to the
- * batch's image size (`scaleAnchors: false` keeps them in pixels), masks
+ * Defaults are YOLOv4 COCO (SPEC §7): the nine anchors in pixels, kept at every input
+ * size as Darknet and YOLOv5 do (`scaleAnchors: true` scales them from 608), masks
  * [[0,1,2],[3,4,5],[6,7,8]], strides 8/16/32, rule `iou-threshold` 0.213. C is
  * `classes` or the dataset's class count. Class targets are smoothed when a
  * `smoothLabels()` operator stands anywhere before this one.
