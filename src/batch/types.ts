@@ -39,7 +39,7 @@ export interface TargetLayer {
   stride: number;
   gridWidth: number;
   gridHeight: number;
-  /** `[w, h]` per anchor of this layer, in input pixels (scaled to the batch's size). */
+  /** `[w, h]` per anchor of this layer, in input pixels (scaled to the batch's size only with `scaleAnchors`). */
   anchors: number[][];
   /** Global indices of this layer's anchors (position a on the A axis is anchor `mask[a]`). */
   mask: number[];
