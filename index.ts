@@ -95,3 +95,4 @@ export {
 export { saveCheckpoint, loadCheckpoint, readCheckpointMetadata, CheckpointError } from './src/train/checkpoint.ts';
 export { Trainer, type TrainerOptions, type FitOptions, type FitResult, type StepRecord, type LossFunction, type OptimizerOptions } from './src/train/trainer.ts';
 export { evaluateModel, detect, type EvaluateOptions, type ImageDetections } from './src/train/evaluate.ts';
+export { plotTrainingLog, renderTrainingPlotSvg } from './src/train/plot.ts';
