@@ -8,6 +8,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { pipelineVsDecode } from '../bench/pipeline-vs-decode.ts';
 import { transformsSection } from '../bench/transforms.ts';
+import { trainingSection } from '../bench/train.ts';
 import { yolov4VsDecode } from '../bench/yolov4.ts';
 import {
   bboxSafeCrop, blur, brightnessContrast, cutout, flip, gridMask, hsv, jitter, noise, randomCrop, randomErasing,
@@ -50,6 +51,8 @@ const SECTIONS: Array<[string, (b: BenchContext) => Promise<BenchSection>]> = [
     // The issue's order (hsv, then randomPerspective, then flip p 0.5), at YOLOv5's defaults
     (b) => transformsSection(TRANSFORM_CASES().map(([l, s]) => [l, s]), [hsv(), randomPerspective(), flip()])(b),
   ],
+  // Images/s of the nano and tiny models fed by the pipeline and from memory, and the data-wait share
+  ['training', trainingSection],
 ];
 
 /** Run every section; print tables; write the merged JSON. */
