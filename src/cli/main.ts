@@ -14,6 +14,14 @@ const USAGE = `freebies <command>
   preview <pipeline file> --data DIR --out FILE.png [--n 16] [--seed N] [--epoch N] [--cell PX]
           [--workers N] [--size N] [--batch-size N] [--limit N]
       Draw the first n samples the pipeline yields (boxes and class names) into one PNG grid.
+  train <pipeline file> --data DIR [--model yolov4-tiny] [--epochs N] [--steps N] [--batch-size 16]
+        [--size 608] [--workers N] [--seed 0] [--lr 0.01] [--out runs/train] [--val-data DIR] [--no-progress]
+  train --resume OUT/last [--steps N] [--epochs N]
+      Train a model (yolov4 | yolov4-tiny | yolov4-nano | yolov4-tiny-nano) from the pipeline's batches:
+      live progress, OUT/log.jsonl, a checkpoint at OUT/last after every epoch (and at the end of a
+      --steps run), validation mAP after every epoch. --steps counts from the start of the run.
+  evaluate --weights DIR --data DIR [--size N] [--batch-size 16] [--workers N] [--json FILE]
+      mAP@.5:.95, mAP@.5, mAP@.75 and per-class AP of a checkpoint on a dataset.
 `;
 
 /** Options of profile and bench (one set shared by both). */
@@ -47,6 +55,35 @@ const PREVIEW_OPTIONS = {
   help: { type: 'boolean', short: 'h' },
 } satisfies ParseArgsOptionsConfig;
 
+const TRAIN_OPTIONS = {
+  data: { type: 'string' },
+  model: { type: 'string' },
+  epochs: { type: 'string' },
+  steps: { type: 'string' },
+  'batch-size': { type: 'string' },
+  size: { type: 'string' },
+  workers: { type: 'string' },
+  seed: { type: 'string' },
+  lr: { type: 'string' },
+  out: { type: 'string' },
+  resume: { type: 'string' },
+  'val-data': { type: 'string' },
+  'no-progress': { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+} satisfies ParseArgsOptionsConfig;
+
+const EVALUATE_OPTIONS = {
+  weights: { type: 'string' },
+  data: { type: 'string' },
+  size: { type: 'string' },
+  'batch-size': { type: 'string' },
+  workers: { type: 'string' },
+  json: { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+} satisfies ParseArgsOptionsConfig;
+
+const MODELS = ['yolov4', 'yolov4-tiny', 'yolov4-nano', 'yolov4-tiny-nano'] as const;
+
 /** parseArgs, with its errors (unknown option, missing value) turned into a ConfigError that lists the options. */
 function parse<O extends ParseArgsOptionsConfig>(command: string, args: string[], options: O) {
   try {
@@ -71,8 +108,70 @@ function int(v: string | undefined, name: string): number | undefined {
   return n;
 }
 
+function num(v: string | undefined, name: string): number | undefined {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (v.trim() === '' || !Number.isFinite(n)) throw new ConfigError(`--${name} takes a number, got "${v}"`);
+  return n;
+}
+
 async function main(argv: string[]): Promise<void> {
   const [command, ...rest] = argv;
+  if (command === 'train') {
+    const { values: v, positionals: files } = parse(command, rest, TRAIN_OPTIONS);
+    if (v.help) {
+      process.stdout.write(USAGE);
+      return;
+    }
+    if (files.length > 1) throw new ConfigError(`train takes one pipeline file, got ${files.length}: ${files.join(' ')}`);
+    if (!v.resume && !files[0]) throw new ConfigError('train needs a pipeline file: freebies train pipelines/yolov4.ts --data DIR (or --resume OUT/last)');
+    if (!v.resume && !v.data) throw new ConfigError('train needs --data DIR (a YOLO, COCO or VOC dataset), or --resume OUT/last');
+    if (v.model !== undefined && !(MODELS as readonly string[]).includes(v.model)) {
+      throw new ConfigError(`--model must be one of ${MODELS.join(', ')}, got "${v.model}"`);
+    }
+    const options = {
+      pipeline: files[0],
+      data: v.data,
+      model: v.model as (typeof MODELS)[number] | undefined,
+      epochs: int(v.epochs, 'epochs'),
+      steps: int(v.steps, 'steps'),
+      batchSize: int(v['batch-size'], 'batch-size'),
+      size: int(v.size, 'size'),
+      workers: int(v.workers, 'workers'),
+      seed: int(v.seed, 'seed'),
+      lr: num(v.lr, 'lr'),
+      out: v.out,
+      resume: v.resume,
+      valData: v['val-data'],
+      progress: !v['no-progress'],
+    };
+    const { checkTrainOptions, trainCommand } = await import('./train.ts');
+    checkTrainOptions(options);
+    await trainCommand(options);
+    return;
+  }
+  if (command === 'evaluate') {
+    const { values: v, positionals } = parse(command, rest, EVALUATE_OPTIONS);
+    if (v.help) {
+      process.stdout.write(USAGE);
+      return;
+    }
+    if (positionals.length) throw new ConfigError(`evaluate takes no positional arguments, got ${positionals.join(' ')}; pass --weights DIR --data DIR`);
+    if (!v.weights) throw new ConfigError('evaluate needs --weights DIR: a checkpoint folder such as runs/train/last');
+    if (!v.data) throw new ConfigError('evaluate needs --data DIR (a YOLO, COCO or VOC dataset)');
+    const options = {
+      weights: v.weights,
+      data: v.data,
+      size: int(v.size, 'size'),
+      batchSize: int(v['batch-size'], 'batch-size'),
+      workers: int(v.workers, 'workers'),
+      json: v.json,
+    };
+    const { checkEvaluateOptions, evaluateCommand } = await import('./evaluate.ts');
+    checkEvaluateOptions(options);
+    await evaluateCommand(options);
+    return;
+  }
   if (command === 'preview') {
     const { values: v, positionals: files } = parse(command, rest, PREVIEW_OPTIONS);
     if (v.help) {

@@ -15,7 +15,8 @@ import { ConfigError } from '../core/errors.ts';
 import type { Batch } from '../tensor/batch.ts';
 import { validate } from '../stream/options.ts';
 import { yoloLoss, type YoloLossOptions } from './loss.ts';
-import { CosineAnnealingWarmupRestarts, type LrSchedule } from './schedules.ts';
+import { modelInfo, setDropBlockProgress, startCmbnStep } from './models/index.ts';
+import { CosineAnnealingWarmupRestarts, scheduleFromState, type LrSchedule, type ScheduleState } from './schedules.ts';
 
 /** A loss over the model's outputs for one batch: `total` is minimised, the other scalars are logged. */
 export type LossFunction = (outputs: tf.Tensor[], batch: Batch) => { total: tf.Scalar } & Record<string, tf.Scalar | number>;
@@ -50,6 +51,21 @@ export interface TrainerOptions {
   nominalBatch?: number;
   /** Append one JSON line per batch to this file, or call this function. */
   log?: string | ((record: StepRecord) => void);
+  /**
+   * Updates the whole run will make, across fits and resumes. Sizes the default schedule
+   * (instead of one fit's `steps`) and the DropBlock ramp of a model built with
+   * `dropBlock` (keep probability from 1 to its target over these updates). Default: a
+   * fit's `steps` for the schedule, and no ramp (the target from the start).
+   */
+  plannedUpdates?: number;
+}
+
+/** The trainer's position, plain JSON (for a checkpoint's metadata); see {@link Trainer.state}. */
+export interface TrainerState {
+  steps: number;
+  updates: number;
+  /** The schedule's position, once a fit created it. */
+  schedule?: ScheduleState;
 }
 
 /** What the trainer records for every batch. */
@@ -95,6 +111,7 @@ const schema = z
   .object({
     weightDecay: z.number().min(0, 'weightDecay must be ≥ 0').default(5e-4),
     nominalBatch: z.number().int('nominalBatch must be a whole number of images').min(1).optional(),
+    plannedUpdates: z.number().int('plannedUpdates must be a whole number').min(1, 'plannedUpdates must be ≥ 1').optional(),
     optimizer: z
       .discriminatedUnion('kind', [
         z.object({ kind: z.literal('sgd'), momentum: z.number().min(0).lt(1).default(0.937), nesterov: z.boolean().default(true) }).strict(),
@@ -127,6 +144,9 @@ export class Trainer {
   private scheduleInstance: LrSchedule | undefined;
   private stepCount = 0;
   private updateCount = 0;
+  private readonly plannedTotal: number | undefined;
+  /** The model's training hooks (SPEC §15), from the configuration it carries. */
+  private readonly hooks: { cmbn: boolean; dropBlock: boolean };
 
   constructor(options: TrainerOptions) {
     if (!options?.model || typeof (options.model as { apply?: unknown }).apply !== 'function') {
@@ -138,6 +158,14 @@ export class Trainer {
     this.nominalBatch = o.nominalBatch;
     this.scheduleOption = options.schedule;
     this.log = options.log;
+    this.plannedTotal = o.plannedUpdates;
+    let info: ReturnType<typeof modelInfo> | undefined;
+    try {
+      info = modelInfo(options.model);
+    } catch {
+      info = undefined; // not a createModel() model: no hooks
+    }
+    this.hooks = { cmbn: info?.norm === 'cmbn', dropBlock: Boolean(info?.dropBlock) };
     const lossOption = options.loss;
     this.lossFn =
       typeof lossOption === 'function'
@@ -164,6 +192,43 @@ export class Trainer {
   }
 
   /**
+   * The position to checkpoint: steps, updates and the schedule's state. Save it with the
+   * model and `trainer.optimizer` (saveCheckpoint's `optimizer`) at an update boundary
+   * (between fits, or with `nominalBatch` unset), and {@link load} it into a trainer over
+   * the loaded model to continue the same run.
+   */
+  state(): TrainerState {
+    return {
+      steps: this.stepCount,
+      updates: this.updateCount,
+      ...(this.scheduleInstance ? { schedule: this.scheduleInstance.state() } : {}),
+    };
+  }
+
+  /**
+   * Restore a {@link state}, and the optimizer's slots (momenta, iteration count) from
+   * `optimizer` — e.g. `loadCheckpoint(dir).optimizer` — when given. The schedule: a
+   * schedule instance given to the constructor is moved to the saved position (it must
+   * have the saved options); otherwise the saved one is rebuilt with `scheduleFromState`.
+   * Call it before the next fit.
+   */
+  async load(state: TrainerState, optimizer?: tf.Optimizer): Promise<void> {
+    const ok = (n: unknown) => Number.isInteger(n) && (n as number) >= 0;
+    if (!state || !ok(state.steps) || !ok(state.updates)) {
+      throw new ConfigError(`Trainer.load: pass { steps, updates, schedule? } as Trainer.state() returned it, got ${JSON.stringify(state)}`);
+    }
+    if (state.schedule) {
+      if (this.scheduleOption && typeof this.scheduleOption !== 'function') {
+        this.scheduleOption.load(state.schedule);
+        this.scheduleInstance = this.scheduleOption;
+      } else this.scheduleInstance = scheduleFromState(state.schedule);
+    }
+    if (optimizer) await this.optimizer.setWeights(await optimizer.getWeights());
+    this.stepCount = state.steps;
+    this.updateCount = state.updates;
+  }
+
+  /**
    * Train on `batches` until they end or `steps` batches were taken. Each batch is disposed
    * after its step; stopping early returns the iterator, so a pipeline shuts down.
    */
@@ -173,8 +238,8 @@ export class Trainer {
     }
     this.scheduleInstance ??=
       typeof this.scheduleOption === 'function'
-        ? this.scheduleOption(this.plannedUpdates(options.steps))
-        : (this.scheduleOption ?? defaultSchedule(this.plannedUpdates(options.steps)));
+        ? this.scheduleOption(this.plannedTotal ?? this.plannedUpdates(options.steps))
+        : (this.scheduleOption ?? defaultSchedule(this.plannedTotal ?? this.plannedUpdates(options.steps)));
     const variables = this.model.trainableWeights.map((w) => w.read() as tf.Variable);
     const decays = new Set(this.model.trainableWeights.filter((w) => /kernel/i.test(w.name)).map((w) => w.read().id));
     const logFile = typeof this.log === 'string' ? this.log : undefined;
@@ -197,6 +262,7 @@ export class Trainer {
         waited += dataWaitMs;
         const batch = next.value;
         const t1 = performance.now();
+        if (accumulatedImages === 0) this.beforeUpdate();
         let parts: Record<string, number>;
         let loss: number;
         try {
@@ -249,6 +315,12 @@ export class Trainer {
     }
     const wallMs = performance.now() - started;
     return { steps, updates: this.updateCount, images, firstLoss, lastLoss, dataWaitShare: wallMs > 0 ? waited / wallMs : 0, wallMs };
+  }
+
+  /** The model's hooks before the first mini-batch of an update: CmBN's new window, DropBlock's ramp. */
+  private beforeUpdate(): void {
+    if (this.hooks.cmbn) startCmbnStep(this.model);
+    if (this.hooks.dropBlock && this.plannedTotal) setDropBlockProgress(this.model, Math.min(1, this.updateCount / this.plannedTotal));
   }
 
   /** Updates a run of `steps` batches will make, when it can be known (one per batch without accumulation). */
