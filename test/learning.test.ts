@@ -8,48 +8,23 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import sharp from 'sharp';
 import { batch, decode, encodeTargets, fromYolo, letterbox, toTensors } from '../index.ts';
-import { Rng } from '../src/core/rng.ts';
 import { initBackend } from '../src/tensor/backend.ts';
 import { evaluateModel } from '../src/train/evaluate.ts';
 import { createModel, modelTargetOptions } from '../src/train/models/index.ts';
 import { CosineAnnealingWarmupRestarts } from '../src/train/schedules.ts';
 import { Trainer, type StepRecord } from '../src/train/trainer.ts';
 import { registerTrainingKernels } from '../src/train/wasm-kernels.ts';
+import { shapesDataset } from './shapes-dataset.ts';
 
 const SIZE = 96;
 
-/** 16 images of two rectangles each, class 0 red and class 1 blue, 20–40 px a side. */
-async function shapesDataset(dir: string): Promise<void> {
-  fs.mkdirSync(path.join(dir, 'images'), { recursive: true });
-  fs.mkdirSync(path.join(dir, 'labels'), { recursive: true });
-  const rng = new Rng(42);
-  for (let i = 0; i < 16; i++) {
-    const data = new Uint8Array(SIZE * SIZE * 3).fill(200);
-    const lines: string[] = [];
-    for (let k = 0; k < 2; k++) {
-      const cls = rng.int(0, 1);
-      const w = rng.int(20, 40);
-      const h = rng.int(20, 40);
-      const x = rng.int(0, SIZE - w);
-      const y = rng.int(0, SIZE - h);
-      for (let yy = y; yy < y + h; yy++) {
-        for (let xx = x; xx < x + w; xx++) data.set(cls === 0 ? [220, 30, 30] : [30, 30, 220], (yy * SIZE + xx) * 3);
-      }
-      lines.push(`${cls} ${(x + w / 2) / SIZE} ${(y + h / 2) / SIZE} ${w / SIZE} ${h / SIZE}`);
-    }
-    await sharp(data, { raw: { width: SIZE, height: SIZE, channels: 3 } }).png().toFile(path.join(dir, 'images', `${i}.png`));
-    fs.writeFileSync(path.join(dir, 'labels', `${i}.txt`), lines.join('\n') + '\n');
-  }
-  fs.writeFileSync(path.join(dir, 'data.yaml'), 'names: [red, blue]\n');
-}
 
 describe('learning', () => {
   let dir = '';
   before(async () => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'freebies-shapes-'));
-    await shapesDataset(dir);
+    await shapesDataset(dir, { size: SIZE, min: 20, max: 40, seed: 42 });
     await initBackend('wasm');
     registerTrainingKernels();
   });

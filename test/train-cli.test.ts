@@ -13,39 +13,14 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { after, before, describe, it } from 'node:test';
-import sharp from 'sharp';
-import { Rng } from '../src/core/rng.ts';
 import { evaluateCommand } from '../src/cli/evaluate.ts';
 import { trainCommand, type TrainMetadata, type TrainResult } from '../src/cli/train.ts';
 import { readCheckpointMetadata } from '../src/train/checkpoint.ts';
 import { REPO } from './helpers.ts';
+import { shapesDataset } from './shapes-dataset.ts';
 
 const SIZE = 64;
 
-/** 16 images of two rectangles each, class 0 red and class 1 blue. */
-async function shapesDataset(dir: string): Promise<void> {
-  fs.mkdirSync(path.join(dir, 'images'), { recursive: true });
-  fs.mkdirSync(path.join(dir, 'labels'), { recursive: true });
-  const rng = new Rng(7);
-  for (let i = 0; i < 16; i++) {
-    const data = new Uint8Array(SIZE * SIZE * 3).fill(200);
-    const lines: string[] = [];
-    for (let k = 0; k < 2; k++) {
-      const cls = rng.int(0, 1);
-      const w = rng.int(14, 28);
-      const h = rng.int(14, 28);
-      const x = rng.int(0, SIZE - w);
-      const y = rng.int(0, SIZE - h);
-      for (let yy = y; yy < y + h; yy++) {
-        for (let xx = x; xx < x + w; xx++) data.set(cls === 0 ? [220, 30, 30] : [30, 30, 220], (yy * SIZE + xx) * 3);
-      }
-      lines.push(`${cls} ${(x + w / 2) / SIZE} ${(y + h / 2) / SIZE} ${w / SIZE} ${h / SIZE}`);
-    }
-    await sharp(data, { raw: { width: SIZE, height: SIZE, channels: 3 } }).png().toFile(path.join(dir, 'images', `${i}.png`));
-    fs.writeFileSync(path.join(dir, 'labels', `${i}.txt`), lines.join('\n') + '\n');
-  }
-  fs.writeFileSync(path.join(dir, 'data.yaml'), 'names: [red, blue]\n');
-}
 
 /**
  * A pipeline file with augmentation (so resume must reproduce random draws) whose targets
@@ -74,7 +49,7 @@ describe('freebies train / evaluate', () => {
   before(async () => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'freebies-train-'));
     data = path.join(dir, 'shapes');
-    await shapesDataset(data);
+    await shapesDataset(data, { size: SIZE, min: 14, max: 28, seed: 7 });
     pipeline = pipelineFile(dir);
   });
   after(() => fs.rmSync(dir, { recursive: true, force: true }));

@@ -4,15 +4,19 @@
  * the options are validated.
  */
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { before, describe, it } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
 import { batch, decode, encodeTargets, fromYolo, letterbox, toTensors } from '../index.ts';
 import { initBackend } from '../src/tensor/backend.ts';
 import { registerTrainingKernels } from '../src/train/wasm-kernels.ts';
-import { createModel } from '../src/train/models/index.ts';
+import { createModel, modelTargetOptions } from '../src/train/models/index.ts';
 import { Trainer, type StepRecord } from '../src/train/trainer.ts';
 import { CosineAnnealingWarmupRestarts } from '../src/train/schedules.ts';
 import { COCO128 } from './helpers.ts';
+import { shapesDataset } from './shapes-dataset.ts';
 
 // no shuffle: `limit` then takes the same first images every epoch
 const batches = (limit: number, size: number, epochs = Infinity) =>
@@ -62,6 +66,23 @@ describe('Trainer', () => {
     assert.ok(tf.memory().numTensors - before <= 2 * variables + 4, `${tf.memory().numTensors - before} new tensors`);
     trainer.optimizer.dispose();
     model.dispose();
+  });
+
+  it('holds the same number of tensors after step 10 and after step 100', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'freebies-leak-'));
+    try {
+      await shapesDataset(dir, { size: 64, min: 14, max: 28, seed: 5 });
+      const model = createModel('yolov4-tiny-nano', { classes: 2, seed: 3 });
+      const counts: number[] = [];
+      const trainer = new Trainer({ model, nominalBatch: 8 });
+      const stream = fromYolo(dir, { epochs: Infinity, workers: 1 }).pipe(decode(), letterbox(64), batch(4), encodeTargets(modelTargetOptions(model)), toTensors());
+      const r = await trainer.fit(stream, { steps: 100, onStep: () => counts.push(tf.memory().numTensors) });
+      assert.equal(r.updates, 50, 'two batches of 4 per update of 8 images');
+      assert.equal(counts[9], counts[99], `after step 10: ${counts[9]}, after step 100: ${counts[99]}`);
+      model.dispose();
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('validates its options at once', () => {
