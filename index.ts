@@ -96,3 +96,7 @@ export { saveCheckpoint, loadCheckpoint, readCheckpointMetadata, CheckpointError
 export { Trainer, type TrainerOptions, type FitOptions, type FitResult, type StepRecord, type LossFunction, type OptimizerOptions } from './src/train/trainer.ts';
 export { evaluateModel, detect, type EvaluateOptions, type ImageDetections } from './src/train/evaluate.ts';
 export { plotTrainingLog, renderTrainingPlotSvg } from './src/train/plot.ts';
+export {
+  fgsmAdversarial, darknetAdversarial, toAdversarialSamples,
+  type FgsmOptions, type DarknetAdversarialOptions, type AdversarialSampleOptions, type AttackBatchNorm,
+} from './src/train/sat.ts';
