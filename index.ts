@@ -100,3 +100,6 @@ export {
   fgsmAdversarial, darknetAdversarial, toAdversarialSamples,
   type FgsmOptions, type DarknetAdversarialOptions, type AdversarialSampleOptions, type AttackBatchNorm,
 } from './src/train/sat.ts';
+export { parseSearchSpace, DEFAULT_SEARCH_SPACE, type Gene } from './src/evolve/genes.ts';
+export { nextGeneration, yoloFitness, evolveOptions } from './src/evolve/operators.ts';
+export { evolve, replay, readLog } from './src/evolve/log.ts';

@@ -178,4 +178,5 @@ export const RngDomain = {
   Mix: 3,
   Shapes: 4,
   Noise: 5,
+  Evolve: 6,
 } as const;
