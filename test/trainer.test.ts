@@ -56,6 +56,7 @@ describe('Trainer', () => {
 
   it('accumulates gradients to the nominal batch: one update per 16 images with batches of 8', async () => {
     const model = createModel('yolov4-nano', { classes: 80, seed: 2 });
+    const withModel = tf.memory().numTensors;
     const trainer = new Trainer({ model, nominalBatch: 16, optimizer: { kind: 'adam' } });
     const before = tf.memory().numTensors;
     const r = await trainer.fit(batches(16, 96, 1), { steps: 4 });
@@ -64,7 +65,8 @@ describe('Trainer', () => {
     // adam's moments (2 per variable) are the only tensors left behind, plus its step counters
     const variables = model.trainableWeights.length;
     assert.ok(tf.memory().numTensors - before <= 2 * variables + 4, `${tf.memory().numTensors - before} new tensors`);
-    trainer.optimizer.dispose();
+    trainer.dispose();
+    assert.equal(tf.memory().numTensors, withModel, 'dispose() frees all of the optimiser');
     model.dispose();
   });
 

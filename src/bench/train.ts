@@ -150,9 +150,7 @@ async function runCase(b: BenchContext, c: TrainBenchCase): Promise<{ fed: Measu
     return { fed, compute };
   } finally {
     for (const k of kept) k.dispose();
-    trainer.optimizer.dispose();
-    // tfjs 4.22's MomentumOptimizer.dispose() skips SGD's learning-rate scalar `c`
-    (trainer.optimizer as unknown as { c?: tf.Tensor }).c?.dispose();
+    trainer.dispose();
     model.dispose();
   }
 }

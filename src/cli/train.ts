@@ -390,7 +390,7 @@ export async function trainCommand(given: TrainOptions): Promise<TrainResult> {
     const last = records[records.length - 1];
     if (bar && last) bar.finish(last.step, status(last));
   } finally {
-    trainer.optimizer.dispose();
+    trainer.dispose();
     model.dispose();
   }
   const plot = await plotTrainingLog(logFile, path.join(out, 'plot.html'));

@@ -186,6 +186,16 @@ export class Trainer {
     return this.scheduleInstance;
   }
 
+  /**
+   * Free the optimiser's state. tfjs 4.22's momentum optimiser does not free the
+   * learning-rate scalar it caches, so this does (the model is the caller's to dispose).
+   */
+  dispose(): void {
+    const cached = (this.optimizer as unknown as { c?: tf.Tensor }).c;
+    this.optimizer.dispose();
+    if (cached && !cached.isDisposed) cached.dispose();
+  }
+
   /** Batches and updates taken so far, across fits. */
   get progress(): { steps: number; updates: number } {
     return { steps: this.stepCount, updates: this.updateCount };
