@@ -21,7 +21,8 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { letterboxKernel, letterboxParams, padImage, roundHalfEven, PAD_VALUE, type LetterboxParams } from '../src/kernels/letterbox.ts';
+import { letterboxKernel, letterboxParams, padImage, PAD_VALUE, type LetterboxParams } from '../src/kernels/letterbox.ts';
+import { roundHalfEven } from '../src/kernels/round.ts';
 import { resizeBilinear } from '../src/kernels/resize.ts';
 import { lookupKernel } from '../src/kernels/registry.ts';
 import { Rng } from '../src/core/rng.ts';

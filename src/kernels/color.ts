@@ -26,6 +26,7 @@ import type { Rng } from '../core/rng.ts';
 import type { Kernel, KernelSample } from './transform.ts';
 
 import { bytes, kernels, stageImage, takeOutput, TABLES } from '../wasm/index.ts';
+import { roundHalfEven } from './round.ts';
 
 const fround = Math.fround;
 
@@ -127,11 +128,6 @@ export function rgbToHsv(src: RawImage): Uint8Array {
  */
 export const HSV_VECTOR_BLOCK = 32;
 
-/** cvRound: round half to even. */
-function roundHalfEven(x: number): number {
-  const n = Math.round(x);
-  return n - x === 0.5 && (n & 1) !== 0 ? n - 1 : n;
-}
 
 /*
  * Tables of the float32 HSV→RGB arithmetic: everything that does not depend on all three

@@ -4,6 +4,7 @@
  * jitter, scaled with the resize. Each kernel is a pure function of already-drawn
  * parameters plus a {@link Kernel} that draws them from the `rng` it is given.
  */
+import { roundHalfEven } from './round.ts';
 import type { Annotated, RawImage } from '../core/types.ts';
 import type { Rng } from '../core/rng.ts';
 import { sanitizeBoxes, type BoxFilterOptions } from './boxes.ts';
@@ -228,11 +229,6 @@ export const bboxSafeCropKernel: Kernel<BboxSafeCropKernelOptions> = (s, o, rng)
 // ---------------------------------------------------------------------------------------
 // jitter
 
-/** cvRound of a non-negative double: halves to the even neighbour (the FPU's default mode). */
-function roundHalfEvenPositive(x: number): number {
-  const r = Math.round(x);
-  return r - x === 0.5 && r % 2 !== 0 ? r - 1 : r;
-}
 
 /**
  * The image's mean colour as Darknet fills jitter padding with it: `cv::mean` (per-channel
@@ -258,7 +254,7 @@ export function meanColor(src: RawImage): [number, number, number] {
     b += pb;
   }
   const inv = n > 0 ? 1 / n : 0;
-  return [roundHalfEvenPositive(r * inv), roundHalfEvenPositive(g * inv), roundHalfEvenPositive(b * inv)];
+  return [roundHalfEven(r * inv), roundHalfEven(g * inv), roundHalfEven(b * inv)];
 }
 
 /** How far each side of the image moves in Darknet's jitter; positive cuts in, negative pads out. */

@@ -2,6 +2,7 @@
  * Letterbox (YOLOv5 `letterbox`, SPEC §3): resize keeping the aspect ratio, then pad
  * to the target with grey 114. Pure: pixels and boxes in, pixels and boxes out.
  */
+import { roundHalfEven } from './round.ts';
 import type { Annotated, RawImage } from '../core/types.ts';
 import { resizeInto } from './resize.ts';
 
@@ -58,12 +59,6 @@ export function letterboxParams(
   };
 }
 
-/** Python 3 `round()`: halves go to the even neighbour. */
-export function roundHalfEven(x: number): number {
-  const r = Math.round(x);
-  // `+ 0` turns −0 (from rounding −0.1) into 0.
-  return (Math.abs(x % 1) === 0.5 && r % 2 !== 0 ? r - 1 : r) + 0;
-}
 
 /** Fill value for padding (YOLOv5 uses 114 grey). */
 export const PAD_VALUE = 114;

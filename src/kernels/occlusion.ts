@@ -20,7 +20,7 @@ import type { Annotated, RawImage } from '../core/types.ts';
 import type { Rng } from '../core/rng.ts';
 import type { Kernel, KernelSample } from './transform.ts';
 import { selectBoxes } from './boxes.ts';
-import { roundHalfEven } from './letterbox.ts';
+import { roundHalfEven } from './round.ts';
 
 /**
  * What painted pixels become: a grey level 0..255, an `[r, g, b]` triple, `'mean'` (the

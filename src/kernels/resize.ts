@@ -8,17 +8,13 @@
  * loops run in WebAssembly (assembly/kernels.ts `resizeLinear`) with the same integer
  * arithmetic, so the bytes are those of the former TypeScript loops (test/resize-wasm.test.ts).
  */
+import { roundHalfEven } from './round.ts';
 import type { RawImage } from '../core/types.ts';
 import { kernels, stageImage } from '../wasm/index.ts';
 
 const BITS = 11;
 const ONE = 1 << BITS;
 
-/** cvRound as `saturate_cast<short>(float)` does it: halves go to the even neighbour (x ≥ 0 here). */
-function roundEven(x: number): number {
-  const r = Math.round(x);
-  return r - x === 0.5 && r % 2 !== 0 ? r - 1 : r;
-}
 
 /**
  * Per output index d, written to `map[at + 4d ..]`: the offsets of the two source
@@ -46,8 +42,8 @@ function axisMap(src: number, dst: number, channels: number, clampEdges: boolean
     }
     map[m] = Math.min(Math.max(i, 0), src - 1) * channels;
     map[m + 1] = Math.min(Math.max(i + 1, 0), src - 1) * channels;
-    map[m + 2] = roundEven(Math.fround(Math.fround(1 - f) * ONE));
-    map[m + 3] = roundEven(Math.fround(f * ONE));
+    map[m + 2] = roundHalfEven(Math.fround(Math.fround(1 - f) * ONE));
+    map[m + 3] = roundHalfEven(Math.fround(f * ONE));
   }
 }
 

@@ -18,6 +18,7 @@
  * which changes nothing below that size).
  */
 import type { RawImage } from '../core/types.ts';
+import { roundHalfEven } from './round.ts';
 import { argInt32, kernels, stageImage, takeOutput } from '../wasm/index.ts';
 
 /** An RGB fill colour for pixels that map outside the source. */
@@ -46,8 +47,7 @@ const INT_MAX = 2147483647;
  */
 function cvRound(v: number): number {
   if (!(v >= INT_MIN - 0.5 && v < INT_MAX + 0.5)) return INT_MIN;
-  const r = Math.round(v);
-  return (r - v === 0.5 && (r & 1) !== 0 ? r - 1 : r) | 0;
+  return roundHalfEven(v) | 0;
 }
 
 /** saturate_cast<uchar> of a fill value: round half even, clamp to 0..255. */
