@@ -50,6 +50,16 @@ export interface BoxFilterOptions {
   minHeight?: number;
 }
 
+/** The names of {@link BoxFilterOptions}, for picking them out of a larger options object. */
+export const BOX_FILTER_KEYS = ['whThr', 'arThr', 'areaThr', 'minArea', 'minVisibility', 'minWidth', 'minHeight'] as const;
+
+/** The box-filter options set in `o` (undefined ones left out). */
+export function pickBoxFilterOptions(o: BoxFilterOptions): BoxFilterOptions {
+  const out: BoxFilterOptions = {};
+  for (const k of BOX_FILTER_KEYS) if (o[k] !== undefined) out[k] = o[k];
+  return out;
+}
+
 const EPS = 1e-16;
 
 function keepBox(

@@ -10,11 +10,11 @@
  * as in the reference — and λ is corrected to 1 − patch area / (W·H).
  */
 import type { Rng } from '../core/rng.ts';
-import { sanitizeBoxes, selectBoxes, type BoxFilterOptions } from './boxes.ts';
+import { pickBoxFilterOptions, sanitizeBoxes, selectBoxes, type BoxFilterOptions } from './boxes.ts';
 import { DEFAULT_MIN_VISIBILITY, rectRuns, visibleFractions } from './occlusion.ts';
 import type { KernelSample } from './transform.ts';
 import type { MixKernel } from './transform.ts';
-import { assertSameSize, concatBoxes, mixMeta, pickHygiene } from './mixup.ts';
+import { assertSameSize, concatBoxes, mixMeta } from './mixup.ts';
 
 /** A pixel rectangle, ends exclusive: columns x1 ≤ x < x2, rows y1 ≤ y < y2. */
 export interface CutmixRect {
@@ -102,7 +102,7 @@ export function cutmixSamples<T extends KernelSample>(
     moved[i + 2] = Math.min(Math.max(moved[i + 2]!, x1), x2);
     moved[i + 3] = Math.min(Math.max(moved[i + 3]!, y1), y2);
   }
-  const second = sanitizeBoxes({ ...y, image, boxes: moved }, y.boxes, { ...pickHygiene(options), scale: 1 });
+  const second = sanitizeBoxes({ ...y, image, boxes: moved }, y.boxes, { ...pickBoxFilterOptions(options), scale: 1 });
 
   const out = { ...x, image, ...concatBoxes([first, second], options.weighted ? [lambda, 1 - lambda] : undefined) } as T;
   const meta = mixMeta(x.meta, { kind: 'cutmix', lambda });

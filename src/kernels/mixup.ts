@@ -10,9 +10,7 @@
  */
 import type { Rng } from '../core/rng.ts';
 import type { Annotated, RawImage, SampleMeta } from '../core/types.ts';
-import type { BoxFilterOptions } from './boxes.ts';
-import type { KernelSample } from './transform.ts';
-import type { MixKernel } from './transform.ts';
+import type { KernelSample, MixKernel } from './transform.ts';
 
 /** What a mixing kernel records in `meta.mix`: which mix made the sample, and λ for whole-image labels. */
 export interface MixInfo {
@@ -32,13 +30,6 @@ export function mixMeta(meta: SampleMeta | undefined, mix: MixInfo): SampleMeta 
   return { ...rest, mix } as SampleMeta;
 }
 
-/** The hygiene options (SPEC §1) picked out of a kernel's options, undefined ones left out. */
-export function pickHygiene(o: BoxFilterOptions): BoxFilterOptions {
-  const out: BoxFilterOptions = {};
-  const keys = ['whThr', 'arThr', 'areaThr', 'minArea', 'minVisibility', 'minWidth', 'minHeight'] as const;
-  for (const k of keys) if (o[k] !== undefined) out[k] = o[k];
-  return out;
-}
 
 type BoxArrays = Pick<Annotated, 'boxes' | 'classes' | 'weights' | 'flags'>;
 

@@ -18,13 +18,13 @@
  */
 import type { Rng } from '../core/rng.ts';
 import type { Annotated, RawImage } from '../core/types.ts';
-import { sanitizeBoxes, type BoxFilterOptions } from './boxes.ts';
+import { pickBoxFilterOptions, sanitizeBoxes, type BoxFilterOptions } from './boxes.ts';
 import { jitterImage, jitterOffsets, type JitterOffsets } from './crop.ts';
 import { drawPerspectiveParams, fillRgb, perspectiveKernel, type PerspectiveParams, type PerspectiveRanges } from './perspective.ts';
 import { resizeBilinear } from './resize.ts';
 import type { KernelSample, MixKernel } from './transform.ts';
 import type { Rgb } from './warp.ts';
-import { concatBoxes, mixMeta, mixupMixKernels, pickHygiene } from './mixup.ts';
+import { concatBoxes, mixMeta, mixupMixKernels } from './mixup.ts';
 import { cutmixMixKernels } from './cutmix.ts';
 
 export type { MixKernel };
@@ -436,7 +436,7 @@ export interface MosaicKernelOptions extends PerspectiveRanges, BoxFilterOptions
 export const mosaicKernel: MixKernel<MosaicKernelOptions> = (samples, o, rng) => {
   if (samples.length < 4) throw new RangeError(`mosaic needs 4 samples (the sample and 3 partners), got ${samples.length}`);
   const { width, height } = mixOutputSize(samples[0]!, o.size);
-  const hygiene = pickHygiene(o);
+  const hygiene = pickBoxFilterOptions(o);
   if (o.mode === 'darknet') {
     return mosaicDarknet(samples, width, height, drawDarknetMosaicParams(rng, samples, width, height, o), hygiene);
   }

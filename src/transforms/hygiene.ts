@@ -4,7 +4,7 @@
  * every transform validates and documents them the same way.
  */
 import { z } from 'zod';
-import type { BoxFilterOptions } from '../kernels/boxes.ts';
+import { pickBoxFilterOptions, type BoxFilterOptions } from '../kernels/boxes.ts';
 
 const nonNegative = (what: string) => z.number().min(0, `${what} must be ≥ 0`);
 
@@ -20,10 +20,6 @@ export const hygieneShape = {
 };
 
 /** Pick the hygiene options out of a validated options object (drops undefined ones). */
-export function hygieneOf(o: BoxFilterOptions): BoxFilterOptions {
-  const out: BoxFilterOptions = {};
-  for (const k of Object.keys(hygieneShape) as (keyof BoxFilterOptions)[]) if (o[k] !== undefined) out[k] = o[k];
-  return out;
-}
+export const hygieneOf = pickBoxFilterOptions;
 
 export type { BoxFilterOptions };
