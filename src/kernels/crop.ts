@@ -5,6 +5,7 @@
  * parameters plus a {@link Kernel} that draws them from the `rng` it is given.
  */
 import { roundHalfEven } from './round.ts';
+import { channelSums } from './pixels.ts';
 import type { Annotated, RawImage } from '../core/types.ts';
 import type { Rng } from '../core/rng.ts';
 import { sanitizeBoxes, type BoxFilterOptions } from './boxes.ts';
@@ -229,31 +230,15 @@ export const bboxSafeCropKernel: Kernel<BboxSafeCropKernelOptions> = (s, o, rng)
 // ---------------------------------------------------------------------------------------
 // jitter
 
-
 /**
  * The image's mean colour as Darknet fills jitter padding with it: `cv::mean` (per-channel
  * sum × (1/N), the reciprocal first, as OpenCV does it — not sum / N, which rounds the
  * other way on some exact halves) then `saturate_cast<uchar>`, i.e. round half to even.
  */
 export function meanColor(src: RawImage): [number, number, number] {
-  const d = src.data;
   const n = src.width * src.height;
-  let r = 0, g = 0, b = 0;
-  // Integer partial sums (exact while < 2^31: 2^23 bytes per channel block) folded into doubles.
-  const block = 1 << 23;
-  for (let start = 0; start < n; start += block) {
-    const end = Math.min(n, start + block) * 3;
-    let pr = 0, pg = 0, pb = 0;
-    for (let i = start * 3; i < end; i += 3) {
-      pr += d[i]!;
-      pg += d[i + 1]!;
-      pb += d[i + 2]!;
-    }
-    r += pr;
-    g += pg;
-    b += pb;
-  }
   const inv = n > 0 ? 1 / n : 0;
+  const [r, g, b] = channelSums(src);
   return [roundHalfEven(r * inv), roundHalfEven(g * inv), roundHalfEven(b * inv)];
 }
 
