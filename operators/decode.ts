@@ -10,6 +10,7 @@ import type { Sample, SampleRef } from '../src/core/types.ts';
 import { decodeFitted, decodeImage, decodeLetterboxed, DEFAULT_MAX_PIXELS } from '../src/io/decode.ts';
 import { letterboxBoxes, letterboxTarget, type LetterboxOptions } from '../src/kernels/letterbox.ts';
 import { labelsToPixels } from '../src/io/labels.ts';
+import { scaleBoxes } from '../src/kernels/boxes.ts';
 import { contextOf, freebiesOperator } from '../src/stream/context.ts';
 import { orderedConcurrentMap, SKIP } from '../src/stream/ordered-map.ts';
 import { validate } from '../src/stream/options.ts';
@@ -151,14 +152,8 @@ export function decode(options: DecodeOperatorOptions = {}): OperatorFunction<Sa
             originalHeight: original.height,
           };
           if (resized && (image.width !== original.width || image.height !== original.height)) {
-            // as mosaic's own tile resize scales them: (b / w0) · w
-            const b = boxes.boxes;
-            for (let i = 0; i < b.length; i += 4) {
-              b[i] = (b[i]! / original.width) * image.width;
-              b[i + 1] = (b[i + 1]! / original.height) * image.height;
-              b[i + 2] = (b[i + 2]! / original.width) * image.width;
-              b[i + 3] = (b[i + 3]! / original.height) * image.height;
-            }
+            // as mosaic's own tile resize scales them
+            boxes.boxes = scaleBoxes(boxes.boxes, original.width, original.height, image.width, image.height);
           }
           if (fitted) {
             boxes.boxes = letterboxBoxes(boxes.boxes, original, fitted.params);

@@ -93,6 +93,22 @@ export function boxCandidates(
   });
 }
 
+/**
+ * n×4 voc boxes of a `fromWidth × fromHeight` image on the same image resized to
+ * `toWidth × toHeight`: each coordinate `(c / from) · to`, as YOLOv5 scales labels it
+ * keeps normalised. Returns a new array.
+ */
+export function scaleBoxes(boxes: Float32Array, fromWidth: number, fromHeight: number, toWidth: number, toHeight: number): Float32Array {
+  const out = new Float32Array(boxes.length);
+  for (let i = 0; i < out.length; i += 4) {
+    out[i] = (boxes[i]! / fromWidth) * toWidth;
+    out[i + 1] = (boxes[i + 1]! / fromHeight) * toHeight;
+    out[i + 2] = (boxes[i + 2]! / fromWidth) * toWidth;
+    out[i + 3] = (boxes[i + 3]! / fromHeight) * toHeight;
+  }
+  return out;
+}
+
 /** Clip n×4 voc boxes to `[0,W]×[0,H]` in place. */
 export function clipBoxes(boxes: Float32Array, width: number, height: number): Float32Array {
   for (let i = 0; i < boxes.length; i += 4) {

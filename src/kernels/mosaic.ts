@@ -18,7 +18,7 @@
  */
 import type { Rng } from '../core/rng.ts';
 import type { Annotated, RawImage } from '../core/types.ts';
-import { pickBoxFilterOptions, sanitizeBoxes, type BoxFilterOptions } from './boxes.ts';
+import { pickBoxFilterOptions, sanitizeBoxes, scaleBoxes, type BoxFilterOptions } from './boxes.ts';
 import { jitterImage, jitterOffsets, type JitterOffsets } from './crop.ts';
 import { drawPerspectiveParams, fillRgb, perspectiveKernel, type PerspectiveParams, type PerspectiveRanges } from './perspective.ts';
 import { resizeBilinear } from './resize.ts';
@@ -78,14 +78,7 @@ export function mosaicTile<T extends Annotated>(s: T, size: number, rounding: Ti
   const { width, height } = mosaicTileSize(w0, h0, size, rounding);
   if (width === w0 && height === h0) return s;
   const image = resizeBilinear(s.image, width, height);
-  const boxes = new Float32Array(s.boxes.length);
-  for (let i = 0; i < boxes.length; i += 4) {
-    boxes[i] = (s.boxes[i]! / w0) * width;
-    boxes[i + 1] = (s.boxes[i + 1]! / h0) * height;
-    boxes[i + 2] = (s.boxes[i + 2]! / w0) * width;
-    boxes[i + 3] = (s.boxes[i + 3]! / h0) * height;
-  }
-  return { ...s, image, boxes };
+  return { ...s, image, boxes: scaleBoxes(s.boxes, w0, h0, width, height) };
 }
 
 /**
