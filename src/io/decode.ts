@@ -45,16 +45,31 @@ function openImage(input: string | Buffer, options: DecodeOptions): Sharp {
   });
 }
 
-/** Decode an image file (or bytes) into 8-bit RGB. Rejects with sharp's reason for a bad file. */
-export async function decodeImage(input: string | Buffer, options: DecodeOptions = {}): Promise<RawImage> {
-  const { data, info } = await openImage(input, options)
-    .removeAlpha()
-    .toColourspace('srgb')
+/** The decode pipeline to 8-bit sRGB without alpha, resized (bilinear, in libvips) when `size` differs from `from`. */
+function rgbPipeline(
+  input: string | Buffer,
+  options: DecodeOptions,
+  from?: { width: number; height: number },
+  size?: { width: number; height: number },
+): Sharp {
+  const pipeline = openImage(input, options).removeAlpha().toColourspace('srgb');
+  if (!from || !size || (size.width === from.width && size.height === from.height)) return pipeline;
+  return pipeline.resize(size.width, size.height, { fit: 'fill', kernel: 'linear' });
+}
+
+/** Run `pipeline` to raw RGB bytes owned as a RawImage; rejects with sharp's reason for a bad file. */
+async function toRawImage(pipeline: Sharp, input: string | Buffer): Promise<RawImage> {
+  const { data, info } = await pipeline
     .raw({ depth: 'uchar' })
     .toBuffer({ resolveWithObject: true })
     .catch((e) => describeFailure(input, e));
   if (info.channels !== 3) throw new Error(`decoded to ${info.channels} channels, expected 3`);
   return { data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength), width: info.width, height: info.height };
+}
+
+/** Decode an image file (or bytes) into 8-bit RGB. Rejects with sharp's reason for a bad file. */
+export async function decodeImage(input: string | Buffer, options: DecodeOptions = {}): Promise<RawImage> {
+  return toRawImage(rgbPipeline(input, options), input);
 }
 
 /** The result of {@link decodeLetterboxed}: the canvas, the geometry and the oriented source size. */
@@ -87,27 +102,14 @@ export async function decodeLetterboxed(
 ): Promise<LetterboxedImage> {
   const original = await orientedSize(input, options);
   const params = letterboxParams(original, to, letterbox);
-  let pipeline = openImage(input, options).removeAlpha().toColourspace('srgb');
-  if (params.width !== original.width || params.height !== original.height) {
-    pipeline = pipeline.resize(params.width, params.height, { fit: 'fill', kernel: 'linear' });
-  }
-  const { data, info } = await pipeline
-    .extend({
-      top: params.padTop,
-      bottom: params.padBottom,
-      left: params.padLeft,
-      right: params.padRight,
-      background: { r: PAD_VALUE, g: PAD_VALUE, b: PAD_VALUE },
-    })
-    .raw({ depth: 'uchar' })
-    .toBuffer({ resolveWithObject: true })
-    .catch((e) => describeFailure(input, e));
-  if (info.channels !== 3) throw new Error(`decoded to ${info.channels} channels, expected 3`);
-  return {
-    image: { data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength), width: info.width, height: info.height },
-    params,
-    original,
-  };
+  const pipeline = rgbPipeline(input, options, original, params).extend({
+    top: params.padTop,
+    bottom: params.padBottom,
+    left: params.padLeft,
+    right: params.padRight,
+    background: { r: PAD_VALUE, g: PAD_VALUE, b: PAD_VALUE },
+  });
+  return { image: await toRawImage(pipeline, input), params, original };
 }
 
 /** Size of an image resized so its long side is `side`: YOLOv5's `load_image` (r = side / max(w, h), `int(w·r) × int(h·r)`, at least 1). */
@@ -128,15 +130,6 @@ export async function decodeFitted(
   options: DecodeOptions = {},
 ): Promise<{ image: RawImage; original: { width: number; height: number } }> {
   const original = await orientedSize(input, options);
-  const to = fitSize(original, side);
-  let pipeline = openImage(input, options).removeAlpha().toColourspace('srgb');
-  if (to.width !== original.width || to.height !== original.height) {
-    pipeline = pipeline.resize(to.width, to.height, { fit: 'fill', kernel: 'linear' });
-  }
-  const { data, info } = await pipeline
-    .raw({ depth: 'uchar' })
-    .toBuffer({ resolveWithObject: true })
-    .catch((e) => describeFailure(input, e));
-  if (info.channels !== 3) throw new Error(`decoded to ${info.channels} channels, expected 3`);
-  return { image: { data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength), width: info.width, height: info.height }, original };
+  const image = await toRawImage(rgbPipeline(input, options, original, fitSize(original, side)), input);
+  return { image, original };
 }
