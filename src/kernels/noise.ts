@@ -48,20 +48,20 @@ export function normalTable(): Float64Array {
  * three channels of a pixel), rounding half away from zero and clipping to 0..255.
  */
 export function addGaussianNoise(src: RawImage, sigma: number, rng: Rng, perChannel = true): RawImage {
-  const table = normalTable();
-  // σ·z rounded once per table entry: x is an integer, so round(x + σz) = x + round(σz).
-  const offsets = new Int16Array(65536);
-  for (let i = 0; i < 65536; i++) {
-    const v = sigma * table[i]!;
-    offsets[i] = Math.max(-255, Math.min(255, Math.sign(v) * Math.round(Math.abs(v))));
-  }
   // The loop runs in WebAssembly (assembly/kernels.ts `addNoise`) with the generator's
   // state handed over and back: the same words, in the same order, as `rng.u32()` gives.
   const n = src.data.length;
   const k = kernels();
   const { srcPtr, dstPtr, scratchPtr } = stageImage(src.data, n, 65536 * 2 + 16);
   const mem = k.memory.buffer;
-  new Int16Array(mem, scratchPtr, 65536).set(offsets);
+  // σ·z rounded once per table entry, written straight into the module's memory:
+  // x is an integer, so round(x + σz) = x + round(σz).
+  const table = normalTable();
+  const offsets = new Int16Array(mem, scratchPtr, 65536);
+  for (let i = 0; i < 65536; i++) {
+    const v = sigma * table[i]!;
+    offsets[i] = Math.max(-255, Math.min(255, Math.sign(v) * Math.round(Math.abs(v))));
+  }
   const statePtr = scratchPtr + 65536 * 2;
   const state = new Int32Array(mem, statePtr, 4);
   state.set(rng.getState());
