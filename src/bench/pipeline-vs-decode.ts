@@ -13,7 +13,7 @@ import { decodeImage } from '../io/decode.ts';
 import { indexDataset } from '../io/index.ts';
 import { fromDataset } from '../stream/sources.ts';
 import { table } from '../cli/table.ts';
-import { median, measure } from './stats.ts';
+import { alternate, median, measure } from './stats.ts';
 import type { BenchContext, BenchSection } from './types.ts';
 import { initBackend } from '../tensor/backend.ts';
 
@@ -41,17 +41,9 @@ export async function pipelineVsDecode(b: BenchContext): Promise<BenchSection> {
     for await (const x of p) x.dispose();
   };
   await runPipeline();
+  const rate = async (run: () => Promise<void>) => paths.length / ((await measure(run)).wallMs / 1000);
   for (let r = 0; r < b.rounds; r++) {
-    // Alternate the order so drift on a shared machine does not favour one side.
-    const first = r % 2 === 0;
-    let a = 0;
-    let p = 0;
-    for (const side of first ? ['a', 'b'] : ['b', 'a']) {
-      const m = await measure(side === 'a' ? () => decodeAll(paths, concurrency) : runPipeline);
-      const rate = paths.length / (m.wallMs / 1000);
-      if (side === 'a') a = rate;
-      else p = rate;
-    }
+    const [a, p] = await alternate(r, () => rate(() => decodeAll(paths, concurrency)), () => rate(runPipeline));
     decodeRates.push(a);
     pipelineRates.push(p);
     ratios.push(p / a);

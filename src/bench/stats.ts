@@ -21,3 +21,16 @@ export async function measure(fn: () => Promise<void>): Promise<{ wallMs: number
   await fn();
   return { wallMs: performance.now() - t, cpuMs: cpuMs() - c };
 }
+
+/**
+ * One round of a side-by-side measurement: `a` then `b` in even rounds, `b` then `a` in
+ * odd ones, so drift on a shared machine favours neither side.
+ */
+export async function alternate<A, B>(round: number, a: () => Promise<A>, b: () => Promise<B>): Promise<[A, B]> {
+  if (round % 2 === 0) {
+    const ra = await a();
+    return [ra, await b()];
+  }
+  const rb = await b();
+  return [await a(), rb];
+}

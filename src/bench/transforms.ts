@@ -13,7 +13,7 @@ import { letterboxKernel } from '../kernels/letterbox.ts';
 import { lookupKernel } from '../kernels/registry.ts';
 import { runChain, type KernelSample, type TransformSpec } from '../kernels/transform.ts';
 import { table } from '../cli/table.ts';
-import { median } from './stats.ts';
+import { alternate, median } from './stats.ts';
 import type { BenchContext, BenchSection } from './types.ts';
 
 /** The transforms the table lists, each forced on (p = 1) and at its defaults unless named. */
@@ -64,15 +64,7 @@ export function transformsSection(cases: TransformCase[], yolov5Chain: Transform
     await decodeMs(paths.slice(0, 4));
     for (let r = 0; r < rounds; r++) {
       for (let c = 0; c < cases.length; c++) perCase[c]!.push(await chainMs(samples, [cases[c]![1]], r));
-      let chain = 0;
-      let dec = 0;
-      if (r % 2 === 0) {
-        chain = await chainMs(samples, yolov5Chain, r);
-        dec = await decodeMs(paths);
-      } else {
-        dec = await decodeMs(paths);
-        chain = await chainMs(samples, yolov5Chain, r);
-      }
+      const [chain, dec] = await alternate(r, () => chainMs(samples, yolov5Chain, r), () => decodeMs(paths));
       chainRuns.push(chain);
       decodeRuns.push(dec);
       ratios.push(chain / dec);

@@ -19,7 +19,7 @@ import { fromDataset } from '../stream/sources.ts';
 import { initBackend } from '../tensor/backend.ts';
 import { table } from '../cli/table.ts';
 import { decodeAll } from './pipeline-vs-decode.ts';
-import { median, measure } from './stats.ts';
+import { alternate, median, measure } from './stats.ts';
 import type { BenchContext, BenchSection } from './types.ts';
 
 export async function yolov4VsDecode(b: BenchContext): Promise<BenchSection> {
@@ -53,20 +53,15 @@ export async function yolov4VsDecode(b: BenchContext): Promise<BenchSection> {
   // Warm-up of both sides: page cache, JIT, worker start-up.
   await decodeAll(paths, concurrency);
   await runPipeline();
+  const decodeRate = async () => paths.length / ((await measure(() => decodeAll(paths, concurrency))).wallMs / 1000);
+  const pipelineRate = async () => {
+    let outputs = 0;
+    const m = await measure(async () => void (outputs = await runPipeline()));
+    cpuPerOutput.push(m.cpuMs / outputs);
+    return outputs / (m.wallMs / 1000);
+  };
   for (let r = 0; r < b.rounds; r++) {
-    let a = 0;
-    let p = 0;
-    for (const side of r % 2 === 0 ? ['a', 'b'] : ['b', 'a']) {
-      if (side === 'a') {
-        const m = await measure(() => decodeAll(paths, concurrency));
-        a = paths.length / (m.wallMs / 1000);
-      } else {
-        let outputs = 0;
-        const m = await measure(async () => void (outputs = await runPipeline()));
-        p = outputs / (m.wallMs / 1000);
-        cpuPerOutput.push(m.cpuMs / outputs);
-      }
-    }
+    const [a, p] = await alternate(r, decodeRate, pipelineRate);
     decodeRates.push(a);
     outRates.push(p);
     ratios.push(p / a);
