@@ -14,7 +14,7 @@ import { Observable, type OperatorFunction } from 'rxjs';
 import { Rng, RngDomain } from '../core/rng.ts';
 import type { Sample } from '../core/types.ts';
 import { contextOf, freebiesOperator } from './context.ts';
-import { orderedConcurrentMap, SKIP } from './ordered-map.ts';
+import { poolMap } from './pool-stage.ts';
 
 /** How a partner stage draws and mixes. */
 export interface PartnerStageOptions {
@@ -79,8 +79,6 @@ export function partnerStage(name: string, o: PartnerStageOptions): OperatorFunc
   return freebiesOperator((source) => {
     const ctx = contextOf(source);
     const operator = ctx.nextOperatorIndex();
-    const concurrency = Math.max(1, ctx.pool.size * 2);
-    const meter = ctx.stage(name, Math.max(1, ctx.pool.size));
     const keyOf = (s: Sample) => [RngDomain.Mix, ctx.seed, s.epoch, s.index, operator];
 
     // In stream order: join the pool, and choose partners from what came before.
@@ -136,27 +134,15 @@ export function partnerStage(name: string, o: PartnerStageOptions): OperatorFunc
       });
 
     return choose(source).pipe(
-      orderedConcurrentMap(
-        async (job, setWorkMs): Promise<Sample | typeof SKIP> => {
-          if (!job.partners) return job.sample;
-          try {
-            const r = await ctx.pool.run({
-              mix: { name: o.kernel, options: o.options },
-              key: [...keyOf(job.sample), 1],
-              samples: [job.sample, ...job.partners],
-              modules: o.modules,
-            });
-            setWorkMs(r.computeMs);
-            return r.sample;
-          } catch (err) {
-            ctx.skip({ path: job.sample.meta.path, reason: `${name} failed: ${(err as Error).message}` });
-            ctx.drop(1, true);
-            return SKIP;
-          }
+      poolMap(ctx, name, (job: Job) => ({
+        sample: job.sample,
+        task: job.partners && {
+          mix: { name: o.kernel, options: o.options },
+          key: [...keyOf(job.sample), 1],
+          samples: [job.sample, ...job.partners],
+          modules: o.modules,
         },
-        concurrency,
-        meter,
-      ),
+      })),
     );
   });
 }
