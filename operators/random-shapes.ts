@@ -78,18 +78,15 @@ export interface ShapeInput {
 /** An input item with its {@link ShapeTag}. */
 export type Shaped<T> = T & { meta: ShapeTag };
 
-const schedules = new WeakMap<PipelineContext, ShapeSchedule>();
-const batchRules = new WeakMap<PipelineContext, BatchSizeRule>();
-
 /** The shape schedule a `randomShapes()` registered in `ctx`, if any. */
 export function shapeScheduleOf(ctx: PipelineContext): ShapeSchedule | undefined {
-  return schedules.get(ctx);
+  return ctx.shapeSchedule;
 }
 
 /** Called by `dynamicBatch()` when piped: the rule `randomShapes()` reads when a run starts. */
 export function registerBatchRule(ctx: PipelineContext, rule: BatchSizeRule): void {
-  if (batchRules.has(ctx)) throw new ConfigError('a pipeline takes one dynamicBatch(): remove the second one');
-  batchRules.set(ctx, rule);
+  if (ctx.batchRule) throw new ConfigError('a pipeline takes one dynamicBatch(): remove the second one');
+  ctx.batchRule = rule;
 }
 
 /** The {@link ShapeTag} of a sample's meta, or undefined when it has none. */
@@ -114,12 +111,12 @@ export function randomShapes<T extends ShapeInput>(options: RandomShapesOptions 
   const schedule = makeShapeSchedule({ ...o, rule: o.rule ?? 'list' });
   return freebiesOperator((source: Observable<T>) => {
     const ctx = contextOf(source);
-    if (schedules.has(ctx)) throw new ConfigError('a pipeline takes one randomShapes(): remove the second one');
-    schedules.set(ctx, schedule);
+    if (ctx.shapeSchedule) throw new ConfigError('a pipeline takes one randomShapes(): remove the second one');
+    ctx.shapeSchedule = schedule;
     const meter = ctx.stage('randomShapes');
     const out = new Observable<Shaped<T>>((subscriber) => {
       // Read when the run starts: dynamicBatch() and batch() are piped after this operator.
-      const rule = batchRules.get(ctx);
+      const rule = ctx.batchRule;
       const sizeOf: BatchSizeRule = rule ?? (() => o.batchSize ?? ctx.maxBatchSize);
       let epoch: number | undefined;
       let inEpoch = -1;

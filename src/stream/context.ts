@@ -2,6 +2,7 @@
  * The state one pipeline shares between its operators: seed, worker pool, meters,
  * skip report and the demand credits that bound work in flight.
  */
+import type { BatchSizeRule, ShapeSchedule } from '../batch/shapes.ts';
 import type { Observable } from 'rxjs';
 import type { SkipRecord } from '../core/types.ts';
 import { WorkerPool } from '../pool/pool.ts';
@@ -58,6 +59,10 @@ export class PipelineContext {
   credits: Credits | undefined;
   /** The dataset the source reads, when there is one (class names for reports and previews). */
   dataset: DatasetIndex | undefined;
+  /** The training-shape schedule a `randomShapes()` set, read by `letterbox()` and `dynamicBatch()`. */
+  shapeSchedule: ShapeSchedule | undefined;
+  /** The batch-size rule a `dynamicBatch()` set, read by `randomShapes()` when a run starts. */
+  batchRule: BatchSizeRule | undefined;
   private startedAt = performance.now();
   private endedAt: number | undefined;
   private delivered = { samples: 0, batches: 0 };
