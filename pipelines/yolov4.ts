@@ -15,7 +15,7 @@ import {
   randomShapes, smoothLabels, toTensors, type PipelineFileOptions,
 } from 'freebies';
 
-export default function yolov4({ data, seed = 0, epochs = 1, workers, size = 608, batchSize = 16, limit }: PipelineFileOptions) {
+export default function yolov4({ data, seed = 0, epochs = 1, workers, size = 608, batchSize = 16, limit, targets }: PipelineFileOptions) {
   // 320, 352, …, up to `size` (608 by default)
   const sizes = DEFAULT_SIZES.filter((s) => s <= size);
   return fromFolder(data, { seed, epochs, workers, limit }).pipe(
@@ -26,7 +26,8 @@ export default function yolov4({ data, seed = 0, epochs = 1, workers, size = 608
     augment(hsv(), flip()),
     dynamicBatch({ base: batchSize }),
     smoothLabels({ epsilon: 0.1, mode: 'binary' }),
-    encodeTargets({ rule: 'iou-threshold', iouThreshold: 0.213 }),
+    // the trained model's anchors when `freebies train` gives them, else YOLOv4's COCO ones
+    encodeTargets({ rule: 'iou-threshold', iouThreshold: 0.213, ...targets }),
     toTensors(),
     prefetch(2),
   );

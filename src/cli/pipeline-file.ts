@@ -7,6 +7,7 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { ConfigError } from '../core/errors.ts';
 import type { Pipeline } from '../stream/pipeline.ts';
+import type { TargetOptions } from '../batch/targets.ts';
 
 /** What the CLI passes to a pipeline file's default export. */
 export interface PipelineFileOptions {
@@ -21,6 +22,12 @@ export interface PipelineFileOptions {
   batchSize?: number;
   /** Use only the first `limit` samples of each epoch. */
   limit?: number;
+  /**
+   * The anchors, masks, strides and classes of the model the batches will train (`freebies
+   * train` passes `modelTargetOptions(model)`): a pipeline that encodes targets hands them
+   * to `encodeTargets()`, so they fit the model without being encoded again.
+   */
+  targets?: TargetOptions;
 }
 
 /** A pipeline file's default export. */

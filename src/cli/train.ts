@@ -7,11 +7,11 @@
  *   `seed + epoch`, so every epoch has its own shuffle and augmentation draws and an epoch's
  *   end is the end of its stream. The pipeline's randomness is keyed by (seed, epoch,
  *   position), so a stream is a pure function of its options: there is no RNG state to save.
- * - Targets: a pipeline that encodes targets for other heads than the model's (e.g.
- *   pipelines/yolov4.ts, which encodes for YOLOv4's three scales, with yolov4-tiny), or none
- *   at all, gets its targets re-encoded here from the batch's boxes with the model's anchors,
- *   masks and strides (rule `iou-threshold` 0.213, the batch's label smoothing kept). Targets
- *   that match the model are used as the pipeline made them.
+ * - Targets: the pipeline file gets the model's anchors, masks, strides and classes as
+ *   `targets` (pipelines/yolov4.ts hands them to `encodeTargets()`), so its targets fit the
+ *   model as made. A pipeline that ignores them and encodes for other heads, or encodes
+ *   none, gets its targets re-encoded here from the batch's boxes with the model's anchors
+ *   (rule `iou-threshold` 0.213, the batch's label smoothing kept).
  * - Schedule: cosine annealing with warm-up (SPEC §10) from `lr` to `lr / 100` over the
  *   planned updates: `epochs × ⌈images / batchSize⌉` when `epochs` is given, else `steps`.
  *   `steps` only bounds the run (counted from step 0, also when resuming), so a bounded run
@@ -329,7 +329,10 @@ export async function trainCommand(given: TrainOptions): Promise<TrainResult> {
 
   try {
     while (epoch < run.epochs && trainer.progress.steps < bound) {
-      const pipeline = factory({ data: run.data, seed: run.seed + epoch, epochs: 1, workers: run.workers ?? undefined, size: run.size, batchSize: run.batchSize });
+      const pipeline = factory({
+        data: run.data, seed: run.seed + epoch, epochs: 1, workers: run.workers ?? undefined, size: run.size, batchSize: run.batchSize,
+        targets: modelTargetOptions(model),
+      });
       const it = (pipeline as unknown as AsyncIterable<Batch>)[Symbol.asyncIterator]();
       let ended = false;
       try {
