@@ -15,15 +15,22 @@ import {
   randomShapes, smoothLabels, toTensors, type PipelineFileOptions,
 } from 'freebies';
 
-export default function yolov4({ data, seed = 0, epochs = 1, workers, size = 608, batchSize = 16, limit, targets }: PipelineFileOptions) {
+/**
+ * The augmentation hyperparameters this pipeline reads from `hyperparameters` (YOLOv5's
+ * names, so a `freebies evolve` search space can name them), with their defaults.
+ */
+export const HYPERPARAMETERS = { hsv_h: 0.015, hsv_s: 0.7, hsv_v: 0.4, translate: 0.1, scale: 0.5, fliplr: 0.5, mixup: 0.1 };
+
+export default function yolov4({ data, seed = 0, epochs = 1, workers, size = 608, batchSize = 16, limit, targets, hyperparameters }: PipelineFileOptions) {
+  const h = { ...HYPERPARAMETERS, ...hyperparameters };
   // 320, 352, …, up to `size` (608 by default)
   const sizes = DEFAULT_SIZES.filter((s) => s <= size);
   return fromFolder(data, { seed, epochs, workers, limit }).pipe(
     randomShapes({ sizes: sizes.length ? sizes : [size], every: 10 }),
     decode(),
-    mosaic(),
-    mixup({ p: 0.1 }),
-    augment(hsv(), flip()),
+    mosaic({ translate: h.translate, scale: h.scale }),
+    mixup({ p: h.mixup }),
+    augment(hsv({ hgain: h.hsv_h, sgain: h.hsv_s, vgain: h.hsv_v }), flip({ p: h.fliplr })),
     dynamicBatch({ base: batchSize }),
     smoothLabels({ epsilon: 0.1, mode: 'binary' }),
     // the trained model's anchors when `freebies train` gives them, else YOLOv4's COCO ones

@@ -15,7 +15,10 @@ const USAGE = `freebies <command>
           [--workers N] [--size N] [--batch-size N] [--limit N]
       Draw the first n samples the pipeline yields (boxes and class names) into one PNG grid.
   train <pipeline file> --data DIR [--model yolov4-tiny] [--epochs N] [--steps N] [--batch-size 16]
-        [--size 608] [--workers N] [--seed 0] [--lr 0.01] [--out runs/train] [--val-data DIR] [--no-progress]
+        [--size 608] [--workers N] [--seed 0] [--lr 0.01] [--weight-decay 5e-4] [--momentum 0.937]
+        [--iou-threshold 0.213] [--out runs/train] [--val-data DIR] [--no-progress]
+        [--sat fgsm|darknet [--sat-epsilon 0.008] [--sat-ratio 0.25] [--sat-steps 1] [--sat-in-step]
+         [--sat-lr 1] [--sat-p P] [--sat-burn-in UPDATES] [--sat-queue 256]]
   train --resume OUT/last [--steps N] [--epochs N]
       Train a model (yolov4 | yolov4-tiny | yolov4-nano | yolov4-tiny-nano) from the pipeline's batches:
       live progress, OUT/log.jsonl, a checkpoint at OUT/last after every epoch (and at the end of a
@@ -65,6 +68,18 @@ const TRAIN_OPTIONS = {
   workers: { type: 'string' },
   seed: { type: 'string' },
   lr: { type: 'string' },
+  'weight-decay': { type: 'string' },
+  momentum: { type: 'string' },
+  'iou-threshold': { type: 'string' },
+  sat: { type: 'string' },
+  'sat-epsilon': { type: 'string' },
+  'sat-ratio': { type: 'string' },
+  'sat-steps': { type: 'string' },
+  'sat-in-step': { type: 'boolean' },
+  'sat-lr': { type: 'string' },
+  'sat-p': { type: 'string' },
+  'sat-burn-in': { type: 'string' },
+  'sat-queue': { type: 'string' },
   out: { type: 'string' },
   resume: { type: 'string' },
   'val-data': { type: 'string' },
@@ -115,6 +130,27 @@ function num(v: string | undefined, name: string): number | undefined {
   return n;
 }
 
+/** The `--sat*` flags of train as TrainOptions.sat (undefined without `--sat`). */
+function satOptions(v: Record<string, string | boolean | undefined>) {
+  const given = Object.keys(v).filter((k) => k.startsWith('sat-') && v[k] !== undefined);
+  if (v.sat === undefined) {
+    if (given.length) throw new ConfigError(`--${given[0]} needs --sat fgsm (or --sat darknet)`);
+    return undefined;
+  }
+  const str = (k: string) => v[k] as string | undefined;
+  return {
+    method: v.sat as string,
+    epsilon: num(str('sat-epsilon'), 'sat-epsilon'),
+    ratio: num(str('sat-ratio'), 'sat-ratio'),
+    steps: int(str('sat-steps'), 'sat-steps'),
+    inStep: v['sat-in-step'] === true ? true : undefined,
+    lr: num(str('sat-lr'), 'sat-lr'),
+    p: num(str('sat-p'), 'sat-p'),
+    burnIn: int(str('sat-burn-in'), 'sat-burn-in'),
+    queue: int(str('sat-queue'), 'sat-queue'),
+  };
+}
+
 async function main(argv: string[]): Promise<void> {
   const [command, ...rest] = argv;
   if (command === 'train') {
@@ -140,6 +176,10 @@ async function main(argv: string[]): Promise<void> {
       workers: int(v.workers, 'workers'),
       seed: int(v.seed, 'seed'),
       lr: num(v.lr, 'lr'),
+      weightDecay: num(v['weight-decay'], 'weight-decay'),
+      momentum: num(v.momentum, 'momentum'),
+      iouThreshold: num(v['iou-threshold'], 'iou-threshold'),
+      sat: satOptions(v),
       out: v.out,
       resume: v.resume,
       valData: v['val-data'],

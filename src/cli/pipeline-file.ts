@@ -28,6 +28,11 @@ export interface PipelineFileOptions {
    * to `encodeTargets()`, so they fit the model without being encoded again.
    */
   targets?: TargetOptions;
+  /**
+   * Hyperparameters of the run by name (`freebies evolve` passes a candidate's genes, e.g.
+   * `hsvH`, `mixup`): a pipeline reads the ones it knows, with its own defaults.
+   */
+  hyperparameters?: Readonly<Record<string, number>>;
 }
 
 /** A pipeline file's default export. */

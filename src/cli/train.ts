@@ -66,6 +66,17 @@ export interface TrainOptions {
   seed?: number;
   /** Peak learning rate. Default 0.01. */
   lr?: number;
+  /** L2 weight decay on convolution kernels. Default 5e-4 (YOLOv5). */
+  weightDecay?: number;
+  /** SGD momentum. Default 0.937 (YOLOv5). */
+  momentum?: number;
+  /** IoU threshold of multiple anchors per ground truth (SPEC §7), handed to the pipeline's targets. Default 0.213 (Darknet). */
+  iouThreshold?: number;
+  /**
+   * Any other hyperparameters (augmentation gains, …), handed to the pipeline file as
+   * `hyperparameters`; `freebies evolve` passes a candidate's genes this way.
+   */
+  hyperparameters?: Record<string, number>;
   /** Output folder. Default `runs/train` (or `runs/train-2`, … when taken); on resume the checkpoint's folder. */
   out?: string;
   /** A checkpoint folder (`OUT/last`) to continue. */
@@ -90,6 +101,10 @@ export interface RunOptions {
   workers: number | null;
   seed: number;
   lr: number;
+  weightDecay: number;
+  momentum: number;
+  iouThreshold: number;
+  hyperparameters: Record<string, number>;
   valData: string;
   plannedUpdates: number;
 }
@@ -151,6 +166,14 @@ export function checkTrainOptions(o: TrainOptions): void {
   }
   if (o.workers !== undefined && !(Number.isInteger(o.workers) && o.workers >= 0)) throw new ConfigError(`--workers must be a whole number ≥ 0, got ${o.workers}`);
   if (o.lr !== undefined && !(Number.isFinite(o.lr) && o.lr > 0)) throw new ConfigError(`--lr must be a number > 0, got ${o.lr}`);
+  if (o.weightDecay !== undefined && !(Number.isFinite(o.weightDecay) && o.weightDecay >= 0)) throw new ConfigError(`--weight-decay must be a number ≥ 0, got ${o.weightDecay}`);
+  if (o.momentum !== undefined && !(Number.isFinite(o.momentum) && o.momentum >= 0 && o.momentum < 1)) throw new ConfigError(`--momentum must be in [0, 1), got ${o.momentum}`);
+  if (o.iouThreshold !== undefined && !(Number.isFinite(o.iouThreshold) && o.iouThreshold > 0 && o.iouThreshold <= 1)) {
+    throw new ConfigError(`--iou-threshold must be in (0, 1], got ${o.iouThreshold}`);
+  }
+  for (const [k, v] of Object.entries(o.hyperparameters ?? {})) {
+    if (!Number.isFinite(v)) throw new ConfigError(`hyperparameters.${k} must be a finite number, got ${v}`);
+  }
   if (!o.resume) {
     if (!o.pipeline) throw new ConfigError('train needs a pipeline file: freebies train pipelines/yolov4.ts --data DIR (or --resume OUT/last)');
     if (!o.data) throw new ConfigError('train needs --data DIR (a YOLO, COCO or VOC dataset), or --resume OUT/last');
@@ -259,6 +282,10 @@ export async function trainCommand(given: TrainOptions): Promise<TrainResult> {
     workers: given.workers ?? prev?.workers ?? null,
     seed: given.seed ?? prev?.seed ?? 0,
     lr: given.lr ?? prev?.lr ?? 0.01,
+    weightDecay: given.weightDecay ?? prev?.weightDecay ?? 5e-4,
+    momentum: given.momentum ?? prev?.momentum ?? 0.937,
+    iouThreshold: given.iouThreshold ?? prev?.iouThreshold ?? 0.213,
+    hyperparameters: { ...(prev?.hyperparameters ?? {}), ...(given.hyperparameters ?? {}) },
     valData: path.resolve(given.valData ?? prev?.valData ?? dataDir),
     plannedUpdates: prev?.plannedUpdates ?? (Number.isFinite(epochs) ? epochs * Math.ceil(images / batchSize) : given.steps!),
   };
@@ -280,7 +307,7 @@ export async function trainCommand(given: TrainOptions): Promise<TrainResult> {
   if (saved) {
     const loaded = await loadCheckpoint(given.resume!);
     model = loaded.model;
-    trainer = new Trainer({ model, plannedUpdates: run.plannedUpdates, log: undefined });
+    trainer = new Trainer({ model, plannedUpdates: run.plannedUpdates, weightDecay: run.weightDecay, optimizer: { kind: 'sgd', momentum: run.momentum, nesterov: true } });
     await trainer.load(saved.trainer, loaded.optimizer);
     loaded.optimizer?.dispose();
   } else {
@@ -291,11 +318,12 @@ export async function trainCommand(given: TrainOptions): Promise<TrainResult> {
       minLr: run.lr / 100,
       warmupSteps: Math.min(100, Math.floor(run.plannedUpdates / 10)),
     });
-    trainer = new Trainer({ model, schedule, plannedUpdates: run.plannedUpdates });
+    trainer = new Trainer({ model, schedule, plannedUpdates: run.plannedUpdates, weightDecay: run.weightDecay, optimizer: { kind: 'sgd', momentum: run.momentum, nesterov: true } });
   }
   const info = modelInfo(model);
   if (info.classes < classNames.length) throw new ConfigError(`the model has ${info.classes} classes but ${dataDir} has ${classNames.length}`);
-  const enc = resolveTargetOptions({ ...modelTargetOptions(model), rule: 'iou-threshold', iouThreshold: 0.213 }, 'freebies train');
+  const targets = { ...modelTargetOptions(model), iouThreshold: run.iouThreshold };
+  const enc = resolveTargetOptions({ ...targets, rule: 'iou-threshold' }, 'freebies train');
   const layers = evalLayers(model);
 
   let epoch = saved?.epoch ?? 0;
@@ -331,7 +359,7 @@ export async function trainCommand(given: TrainOptions): Promise<TrainResult> {
     while (epoch < run.epochs && trainer.progress.steps < bound) {
       const pipeline = factory({
         data: run.data, seed: run.seed + epoch, epochs: 1, workers: run.workers ?? undefined, size: run.size, batchSize: run.batchSize,
-        targets: modelTargetOptions(model),
+        targets, hyperparameters: run.hyperparameters,
       });
       const it = (pipeline as unknown as AsyncIterable<Batch>)[Symbol.asyncIterator]();
       let ended = false;
