@@ -93,7 +93,11 @@ export {
   type ModelName, type CreateModelOptions, type ModelInfo,
 } from './src/train/models/index.ts';
 export { saveCheckpoint, loadCheckpoint, readCheckpointMetadata, CheckpointError } from './src/train/checkpoint.ts';
-export { Trainer, type TrainerOptions, type FitOptions, type FitResult, type StepRecord, type LossFunction, type OptimizerOptions } from './src/train/trainer.ts';
+export { Trainer, type TrainerOptions, type FitOptions, type FitResult, type StepRecord, type SatRecord, type LossFunction, type OptimizerOptions } from './src/train/trainer.ts';
+export { SatStep, adversarialRows, type SatOptions, type SatTotals } from './src/train/sat-step.ts';
+export { AdversarialSink, type AdversarialSinkOptions, type AdversarialStats } from './src/stream/adversarial-sink.ts';
+export { reinject } from './operators/reinject.ts';
+export { selectBatchRows } from './src/tensor/batch.ts';
 export { evaluateModel, detect, type EvaluateOptions, type ImageDetections } from './src/train/evaluate.ts';
 export { plotTrainingLog, renderTrainingPlotSvg } from './src/train/plot.ts';
 export {

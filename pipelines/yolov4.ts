@@ -4,7 +4,8 @@
  * resized so its long side is the shape, inside the decoder) → mosaic of 4 images with
  * random perspective (translate 0.1, scale 0.5) → MixUp p 0.1 → HSV (YOLOv5 gains) and
  * horizontal flip → batches whose size grows as the shape shrinks (Darknet's
- * dynamic_minibatch from 16 at 608) → binary label smoothing → YOLO targets for three
+ * dynamic_minibatch from 16 at 608) → adversarial samples mixed back in (with
+ * `freebies train --sat`) → binary label smoothing → YOLO targets for three
  * scales with several anchors per ground truth (Darknet's iou_thresh 0.213) → tensors.
  *
  * `freebies profile pipelines/yolov4.ts --data DIR` runs it; from code:
@@ -12,7 +13,7 @@
  */
 import {
   augment, decode, DEFAULT_SIZES, dynamicBatch, encodeTargets, flip, fromFolder, hsv, mixup, mosaic, prefetch,
-  randomShapes, smoothLabels, toTensors, type PipelineFileOptions,
+  randomShapes, reinject, smoothLabels, toTensors, type PipelineFileOptions,
 } from 'freebies';
 
 /**
@@ -21,7 +22,7 @@ import {
  */
 export const HYPERPARAMETERS = { hsv_h: 0.015, hsv_s: 0.7, hsv_v: 0.4, translate: 0.1, scale: 0.5, fliplr: 0.5, mixup: 0.1 };
 
-export default function yolov4({ data, seed = 0, epochs = 1, workers, size = 608, batchSize = 16, limit, targets, hyperparameters }: PipelineFileOptions) {
+export default function yolov4({ data, seed = 0, epochs = 1, workers, size = 608, batchSize = 16, limit, targets, hyperparameters, adversarial }: PipelineFileOptions) {
   const h = { ...HYPERPARAMETERS, ...hyperparameters };
   // 320, 352, …, up to `size` (608 by default)
   const sizes = DEFAULT_SIZES.filter((s) => s <= size);
@@ -32,6 +33,8 @@ export default function yolov4({ data, seed = 0, epochs = 1, workers, size = 608
     mixup({ p: h.mixup }),
     augment(hsv({ hgain: h.hsv_h, sgain: h.hsv_s, vgain: h.hsv_v }), flip({ p: h.fliplr })),
     dynamicBatch({ base: batchSize }),
+    // Self-Adversarial Training's samples come back here (`freebies train --sat`); a no-op without it
+    reinject(adversarial),
     smoothLabels({ epsilon: 0.1, mode: 'binary' }),
     // the trained model's anchors when `freebies train` gives them, else YOLOv4's COCO ones
     encodeTargets({ rule: 'iou-threshold', iouThreshold: 0.213, ...targets }),

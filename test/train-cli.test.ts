@@ -39,6 +39,20 @@ export default ({ data, seed = 0, epochs = 1, workers, size = 64, batchSize = 4 
   return file;
 }
 
+/** The same, with Self-Adversarial Training's re-entry point after the batching. */
+function satPipelineFile(dir: string): string {
+  const file = path.join(dir, 'sat-pipeline.ts');
+  const index = pathToFileURL(path.join(REPO, 'index.ts')).href;
+  fs.writeFileSync(
+    file,
+    `import { batch, decode, encodeTargets, fromFolder, letterbox, reinject, toTensors } from '${index}';
+export default ({ data, seed = 0, epochs = 1, workers, size = 64, batchSize = 4, targets, adversarial }) =>
+  fromFolder(data, { seed, epochs, workers }).pipe(decode(), letterbox(size), batch(batchSize), reinject(adversarial), encodeTargets(targets), toTensors());
+`,
+  );
+  return file;
+}
+
 describe('freebies train / evaluate', () => {
   let dir = '';
   let data = '';
@@ -120,6 +134,30 @@ describe('freebies train / evaluate', () => {
     assert.ok(names.every((n) => n === '0:red' || n === '1:blue'), names.join());
   });
 
+  it('--sat fgsm re-injects adversarial samples across epochs, logged and counted; --sat-in-step trains on them at once', async () => {
+    const out = path.join(dir, 'sat');
+    const r = await trainCommand({ ...base(), pipeline: satPipelineFile(dir), steps: 6, out, sat: { method: 'fgsm', ratio: 0.25, epsilon: 0.03 } });
+    assert.equal(r.steps, 6);
+    // lag 3: batch j holds what step j − 3 made; one per step (⌊0.25·4/0.75⌋ = 1)
+    assert.deepEqual(r.records.map((x) => x.sat!.batchAdversarial), [0, 0, 0, 1, 1, 1]);
+    assert.deepEqual(r.records.map((x) => x.images), [4, 4, 4, 5, 5, 5]);
+    const last = r.records[5]!.sat!;
+    assert.deepEqual([last.made, last.reinjected, last.trained, last.dropped], [6, 3, 3, 0]);
+    assert.ok(Number.isFinite(last.lossAdversarial) && Number.isFinite(last.lossClean));
+    const logged = fs.readFileSync(path.join(out, 'log.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { type: string; sat?: { trained: number } });
+    assert.equal(logged.filter((l) => l.type === 'step').at(-1)!.sat!.trained, 3);
+    const meta = (await readCheckpointMetadata(path.join(out, 'last'))).metadata as TrainMetadata;
+    assert.equal(meta.options.sat?.method, 'fgsm', 'a resumed run keeps SAT on');
+
+    await assert.rejects(
+      trainCommand({ ...base(), steps: 1, out: path.join(dir, 'sat-unwired'), sat: { method: 'fgsm' } }),
+      /does not mix adversarial samples back in: put reinject\(adversarial\)/,
+    );
+    const inStep = await trainCommand({ ...base(), steps: 2, out: path.join(dir, 'sat-in-step'), sat: { method: 'fgsm', inStep: true } });
+    assert.deepEqual(inStep.records.map((x) => [x.sat!.batchAdversarial, x.sat!.trained]), [[4, 4], [4, 8]]);
+    await assert.rejects(trainCommand({ ...base(), sat: { method: 'pgd' } }), /--sat must be fgsm or darknet/);
+  });
+
   it('--out that holds a run is refused; bad values are ConfigErrors', async () => {
     await assert.rejects(trainCommand({ ...base(), steps: 1, out: path.join(dir, 'straight') }), /already holds a run: pass --resume/);
     await assert.rejects(trainCommand({ ...base(), size: 100 }), /--size must be a multiple of 32/);
@@ -134,6 +172,7 @@ describe('freebies train / evaluate', () => {
       [['train', 'pipelines/yolov4.ts'], /train needs --data DIR/],
       [['train', 'pipelines/yolov4.ts', '--data', data, '--model', 'yolo9'], /--model must be one of yolov4, yolov4-tiny, yolov4-nano, yolov4-tiny-nano/],
       [['evaluate', '--data', data], /evaluate needs --weights DIR/],
+      [['train', 'pipelines/yolov4.ts', '--data', data, '--sat-ratio', '0.3'], /--sat-ratio needs --sat fgsm/],
     ];
     await Promise.all(
       cases.map(async ([args, message]) => {

@@ -18,13 +18,25 @@ const USAGE = `freebies <command>
         [--size 608] [--workers N] [--seed 0] [--lr 0.01] [--weight-decay 5e-4] [--momentum 0.937]
         [--iou-threshold 0.213] [--out runs/train] [--val-data DIR] [--no-progress]
         [--sat fgsm|darknet [--sat-epsilon 0.008] [--sat-ratio 0.25] [--sat-steps 1] [--sat-in-step]
-         [--sat-lr 1] [--sat-p P] [--sat-burn-in UPDATES] [--sat-queue 256]]
+         [--sat-lr 1000] [--sat-p P] [--sat-burn-in UPDATES] [--sat-queue 256]]
   train --resume OUT/last [--steps N] [--epochs N]
       Train a model (yolov4 | yolov4-tiny | yolov4-nano | yolov4-tiny-nano) from the pipeline's batches:
       live progress, OUT/log.jsonl, a checkpoint at OUT/last after every epoch (and at the end of a
       --steps run), validation mAP after every epoch. --steps counts from the start of the run.
   evaluate --weights DIR --data DIR [--size N] [--batch-size 16] [--workers N] [--json FILE]
       mAP@.5:.95, mAP@.5, mAP@.75 and per-class AP of a checkpoint on a dataset.
+  evolve <pipeline file> --data DIR [--val-data DIR] [--generations 10] [--population 16] [--patience N]
+         [--space FILE.json] [--seed 0] [--model yolov4-tiny-nano] [--size 320] [--steps 100 | --epochs N]
+         [--workers N] [--out runs/evolve] [--concurrency CORES] [--queue redis://HOST:PORT [--name Q]]
+         [--runner MODULE] [--keep] [--no-progress]
+  evolve --out OUT
+      Genetic search of hyperparameters (default space: lr, batch, weightDecay, iouThreshold; --space
+      or the pipeline's exported searchSpace adds any augmentation gain): each candidate trains
+      briefly in a child process of its own (--concurrency at once) or on queue workers, scored by
+      0.1·mAP@.5 + 0.9·mAP@.5:.95 on --val-data. Writes OUT/evolve.jsonl, OUT/best.json,
+      OUT/fitness.html and .png; an OUT that holds a search resumes it (same options).
+  worker --queue redis://HOST:PORT [--name freebies-evolve] [--concurrency 1]
+      Evaluate the candidates of \`freebies evolve --queue\` searches (shared paths) until Ctrl-C.
 `;
 
 /** Options of profile and bench (one set shared by both). */
@@ -94,6 +106,36 @@ const EVALUATE_OPTIONS = {
   'batch-size': { type: 'string' },
   workers: { type: 'string' },
   json: { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+} satisfies ParseArgsOptionsConfig;
+
+const EVOLVE_OPTIONS = {
+  data: { type: 'string' },
+  'val-data': { type: 'string' },
+  generations: { type: 'string' },
+  population: { type: 'string' },
+  patience: { type: 'string' },
+  space: { type: 'string' },
+  seed: { type: 'string' },
+  model: { type: 'string' },
+  size: { type: 'string' },
+  steps: { type: 'string' },
+  epochs: { type: 'string' },
+  workers: { type: 'string' },
+  out: { type: 'string' },
+  concurrency: { type: 'string' },
+  queue: { type: 'string' },
+  name: { type: 'string' },
+  runner: { type: 'string' },
+  keep: { type: 'boolean' },
+  'no-progress': { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+} satisfies ParseArgsOptionsConfig;
+
+const WORKER_OPTIONS = {
+  queue: { type: 'string' },
+  name: { type: 'string' },
+  concurrency: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } satisfies ParseArgsOptionsConfig;
 
@@ -188,6 +230,64 @@ async function main(argv: string[]): Promise<void> {
     const { checkTrainOptions, trainCommand } = await import('./train.ts');
     checkTrainOptions(options);
     await trainCommand(options);
+    return;
+  }
+  if (command === 'evolve') {
+    const { values: v, positionals: files } = parse(command, rest, EVOLVE_OPTIONS);
+    if (v.help) {
+      process.stdout.write(USAGE);
+      return;
+    }
+    if (files.length > 1) throw new ConfigError(`evolve takes one pipeline file, got ${files.length}: ${files.join(' ')}`);
+    if (v.model !== undefined && !(MODELS as readonly string[]).includes(v.model)) {
+      throw new ConfigError(`--model must be one of ${MODELS.join(', ')}, got "${v.model}"`);
+    }
+    // Ctrl-C stops the search (running candidates are killed, not logged); a second one exits at once.
+    const stop = new AbortController();
+    process.once('SIGINT', () => {
+      process.stderr.write('\nfreebies: stopping the search (Ctrl-C again to quit at once)\n');
+      stop.abort();
+    });
+    const options = {
+      pipeline: files[0],
+      data: v.data,
+      valData: v['val-data'],
+      generations: int(v.generations, 'generations'),
+      population: int(v.population, 'population'),
+      patience: int(v.patience, 'patience'),
+      space: v.space,
+      seed: int(v.seed, 'seed'),
+      model: v.model as (typeof MODELS)[number] | undefined,
+      size: int(v.size, 'size'),
+      steps: int(v.steps, 'steps'),
+      epochs: int(v.epochs, 'epochs'),
+      workers: int(v.workers, 'workers'),
+      out: v.out,
+      concurrency: int(v.concurrency, 'concurrency'),
+      queue: v.queue,
+      name: v.name,
+      runner: v.runner,
+      keep: v.keep === true,
+      progress: !v['no-progress'],
+      signal: stop.signal,
+    };
+    const { checkEvolveOptions, evolveCommand } = await import('./evolve.ts');
+    checkEvolveOptions(options);
+    await evolveCommand(options);
+    return;
+  }
+  if (command === 'worker') {
+    const { values: v, positionals } = parse(command, rest, WORKER_OPTIONS);
+    if (v.help) {
+      process.stdout.write(USAGE);
+      return;
+    }
+    if (positionals.length) throw new ConfigError(`worker takes no positional arguments, got ${positionals.join(' ')}; pass --queue redis://HOST:PORT`);
+    if (!v.queue) throw new ConfigError('worker needs --queue redis://HOST:PORT: the Redis server of the searches to work for');
+    const concurrency = int(v.concurrency, 'concurrency');
+    if (concurrency !== undefined && concurrency < 1) throw new ConfigError(`--concurrency must be a whole number ≥ 1, got ${concurrency}`);
+    const { workerCommand } = await import('./worker.ts');
+    await workerCommand({ queue: v.queue, name: v.name, concurrency });
     return;
   }
   if (command === 'evaluate') {

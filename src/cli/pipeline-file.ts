@@ -8,6 +8,7 @@ import { pathToFileURL } from 'node:url';
 import { ConfigError } from '../core/errors.ts';
 import type { Pipeline } from '../stream/pipeline.ts';
 import type { TargetOptions } from '../batch/targets.ts';
+import type { AdversarialSink } from '../stream/adversarial-sink.ts';
 
 /** What the CLI passes to a pipeline file's default export. */
 export interface PipelineFileOptions {
@@ -33,6 +34,11 @@ export interface PipelineFileOptions {
    * `hsvH`, `mixup`): a pipeline reads the ones it knows, with its own defaults.
    */
   hyperparameters?: Readonly<Record<string, number>>;
+  /**
+   * Self-Adversarial Training's sink when `freebies train --sat` re-injects: a training
+   * pipeline puts `reinject(adversarial)` after its batching operator (a no-op when undefined).
+   */
+  adversarial?: AdversarialSink;
 }
 
 /** A pipeline file's default export. */

@@ -37,7 +37,9 @@ import { evaluateModel } from '../train/evaluate.ts';
 import type { MapResult } from '../train/map.ts';
 import { createModel, MODEL_PRESETS, modelInfo, modelTargetOptions, type ModelName } from '../train/models/index.ts';
 import { CosineAnnealingWarmupRestarts } from '../train/schedules.ts';
-import { Trainer, type StepRecord, type TrainerState } from '../train/trainer.ts';
+import { Trainer, type SatRecord, type StepRecord, type TrainerState } from '../train/trainer.ts';
+import type { SatOptions } from '../train/sat-step.ts';
+import { AdversarialSink } from '../stream/adversarial-sink.ts';
 import { registerTrainingKernels } from '../train/wasm-kernels.ts';
 import { loadPipelineFile, type PipelineFactory } from './pipeline-file.ts';
 import { ProgressBar } from './progress.ts';
@@ -77,6 +79,8 @@ export interface TrainOptions {
    * `hyperparameters`; `freebies evolve` passes a candidate's genes this way.
    */
   hyperparameters?: Record<string, number>;
+  /** Self-Adversarial Training (the `--sat*` flags); see {@link TrainSatOptions}. Default off. */
+  sat?: TrainSatOptions;
   /** Output folder. Default `runs/train` (or `runs/train-2`, … when taken); on resume the checkpoint's folder. */
   out?: string;
   /** A checkpoint folder (`OUT/last`) to continue. */
@@ -87,6 +91,32 @@ export interface TrainOptions {
   progress?: boolean;
   /** Print lines to stdout. Default true. */
   print?: boolean;
+}
+
+/**
+ * `--sat METHOD` and its flags. Re-injection (the default) hands the pipeline file an
+ * AdversarialSink as `adversarial` (it must put `reinject(adversarial)` after its batching
+ * operator) with lag 3 — the pipeline's prefetch depth 2 + 1 — so the run repeats exactly.
+ */
+export interface TrainSatOptions {
+  /** `fgsm` or `darknet`. */
+  method: string;
+  /** FGSM's ε. Default 2/255. */
+  epsilon?: number;
+  /** Largest share of a batch adversarial samples take. Default 0.25. */
+  ratio?: number;
+  /** FGSM iterations. Default 1. */
+  steps?: number;
+  /** Train on x' at once instead of re-injecting. Default false. */
+  inStep?: boolean;
+  /** Darknet's adversarial lr. Default 1000 (see SatOptions.lr). */
+  lr?: number;
+  /** Probability a batch is attacked. Default 1 (fgsm), 0.5 (darknet). */
+  p?: number;
+  /** Updates before the first attack. Default 0. */
+  burnIn?: number;
+  /** Adversarial samples waiting at most. Default 256. */
+  queue?: number;
 }
 
 /** The options a run saves with every checkpoint (everything needed to resume it). */
@@ -105,6 +135,7 @@ export interface RunOptions {
   momentum: number;
   iouThreshold: number;
   hyperparameters: Record<string, number>;
+  sat: TrainSatOptions | null;
   valData: string;
   plannedUpdates: number;
 }
@@ -170,6 +201,18 @@ export function checkTrainOptions(o: TrainOptions): void {
   if (o.momentum !== undefined && !(Number.isFinite(o.momentum) && o.momentum >= 0 && o.momentum < 1)) throw new ConfigError(`--momentum must be in [0, 1), got ${o.momentum}`);
   if (o.iouThreshold !== undefined && !(Number.isFinite(o.iouThreshold) && o.iouThreshold > 0 && o.iouThreshold <= 1)) {
     throw new ConfigError(`--iou-threshold must be in (0, 1], got ${o.iouThreshold}`);
+  }
+  if (o.sat) {
+    const s = o.sat;
+    if (s.method !== 'fgsm' && s.method !== 'darknet') throw new ConfigError(`--sat must be fgsm or darknet, got "${s.method}"`);
+    if (s.epsilon !== undefined && !(s.epsilon > 0 && s.epsilon <= 1)) throw new ConfigError(`--sat-epsilon must be in (0, 1] (pixels are 0..1; 2/255 ≈ 0.008), got ${s.epsilon}`);
+    if (s.ratio !== undefined && !(s.ratio > 0 && s.ratio < 1)) throw new ConfigError(`--sat-ratio must be in (0, 1), got ${s.ratio}`);
+    if (s.ratio !== undefined && s.inStep) throw new ConfigError('--sat-ratio goes with re-injection; --sat-in-step trains on every adversarial batch at once');
+    if (s.p !== undefined && !(s.p >= 0 && s.p <= 1)) throw new ConfigError(`--sat-p must be in [0, 1], got ${s.p}`);
+    if (s.lr !== undefined && !(s.lr >= 0)) throw new ConfigError(`--sat-lr must be ≥ 0, got ${s.lr}`);
+    positive(s.steps, 'sat-steps');
+    positive(s.queue, 'sat-queue');
+    if (s.burnIn !== undefined && !(Number.isInteger(s.burnIn) && s.burnIn >= 0)) throw new ConfigError(`--sat-burn-in must be a whole number ≥ 0, got ${s.burnIn}`);
   }
   for (const [k, v] of Object.entries(o.hyperparameters ?? {})) {
     if (!Number.isFinite(v)) throw new ConfigError(`hyperparameters.${k} must be a finite number, got ${v}`);
@@ -249,6 +292,16 @@ export async function trainingBackend(): Promise<string> {
   return backend;
 }
 
+/** The SAT part of the progress line. */
+function satStatus(s: SatRecord): string {
+  const parts = [`adv made ${s.made}`];
+  if (s.reinjected !== undefined) parts.push(`reinjected ${s.reinjected}`);
+  parts.push(`trained ${s.trained}`);
+  if (s.dropped) parts.push(`dropped ${s.dropped}`);
+  if (s.lossAdversarial !== undefined) parts.push(`loss adv ${s.lossAdversarial.toFixed(3)}${s.lossClean !== undefined ? ` clean ${s.lossClean.toFixed(3)}` : ''}`);
+  return parts.join(', ');
+}
+
 /** Run `freebies train`. */
 export async function trainCommand(given: TrainOptions): Promise<TrainResult> {
   checkTrainOptions(given);
@@ -286,6 +339,7 @@ export async function trainCommand(given: TrainOptions): Promise<TrainResult> {
     momentum: given.momentum ?? prev?.momentum ?? 0.937,
     iouThreshold: given.iouThreshold ?? prev?.iouThreshold ?? 0.213,
     hyperparameters: { ...(prev?.hyperparameters ?? {}), ...(given.hyperparameters ?? {}) },
+    sat: given.sat ?? prev?.sat ?? null,
     valData: path.resolve(given.valData ?? prev?.valData ?? dataDir),
     plannedUpdates: prev?.plannedUpdates ?? (Number.isFinite(epochs) ? epochs * Math.ceil(images / batchSize) : given.steps!),
   };
@@ -302,12 +356,26 @@ export async function trainCommand(given: TrainOptions): Promise<TrainResult> {
   const backend = await trainingBackend();
   if (given.print !== false) process.stderr.write(`freebies: TensorFlow.js backend ${backend}\n`);
 
+  // Re-injection's sink lives across the epochs' pipelines; lag 3 = prefetch 2 + 1 (deterministic mixing).
+  const sink = run.sat && !run.sat.inStep ? new AdversarialSink({ ratio: run.sat.ratio, capacity: run.sat.queue, lag: 3 }) : undefined;
+  const sat: SatOptions | undefined = run.sat
+    ? {
+        method: run.sat.method as 'fgsm' | 'darknet',
+        ...(run.sat.epsilon !== undefined && { epsilon: run.sat.epsilon }),
+        ...(run.sat.steps !== undefined && { steps: run.sat.steps }),
+        ...(run.sat.lr !== undefined && { lr: run.sat.lr }),
+        ...(run.sat.p !== undefined && { p: run.sat.p }),
+        ...(run.sat.burnIn !== undefined && { burnIn: run.sat.burnIn }),
+        ...(sink ? { sink } : { inStep: true }),
+        seed: run.seed,
+      }
+    : undefined;
   let model: tf.LayersModel;
   let trainer: Trainer;
   if (saved) {
     const loaded = await loadCheckpoint(given.resume!);
     model = loaded.model;
-    trainer = new Trainer({ model, plannedUpdates: run.plannedUpdates, weightDecay: run.weightDecay, optimizer: { kind: 'sgd', momentum: run.momentum, nesterov: true } });
+    trainer = new Trainer({ model, sat, plannedUpdates: run.plannedUpdates, weightDecay: run.weightDecay, optimizer: { kind: 'sgd', momentum: run.momentum, nesterov: true } });
     await trainer.load(saved.trainer, loaded.optimizer);
     loaded.optimizer?.dispose();
   } else {
@@ -318,7 +386,7 @@ export async function trainCommand(given: TrainOptions): Promise<TrainResult> {
       minLr: run.lr / 100,
       warmupSteps: Math.min(100, Math.floor(run.plannedUpdates / 10)),
     });
-    trainer = new Trainer({ model, schedule, plannedUpdates: run.plannedUpdates, weightDecay: run.weightDecay, optimizer: { kind: 'sgd', momentum: run.momentum, nesterov: true } });
+    trainer = new Trainer({ model, schedule, sat, plannedUpdates: run.plannedUpdates, weightDecay: run.weightDecay, optimizer: { kind: 'sgd', momentum: run.momentum, nesterov: true } });
   }
   const info = modelInfo(model);
   if (info.classes < classNames.length) throw new ConfigError(`the model has ${info.classes} classes but ${dataDir} has ${classNames.length}`);
@@ -337,7 +405,7 @@ export async function trainCommand(given: TrainOptions): Promise<TrainResult> {
     `epoch ${epoch + 1} loss ${r.loss.toFixed(4)} (${Object.entries(r.parts)
       .filter(([k]) => k !== 'positives')
       .map(([k, v]) => `${k} ${v.toFixed(3)}`)
-      .join(', ')}) lr ${r.lr.toExponential(2)} ${r.imagesPerSecond.toFixed(1)} img/s`;
+      .join(', ')}) lr ${r.lr.toExponential(2)} ${r.imagesPerSecond.toFixed(1)} img/s${r.sat ? ` · ${satStatus(r.sat)}` : ''}`;
   const save = async () => {
     const metadata: TrainMetadata = {
       kind: 'freebies-train',
@@ -359,8 +427,14 @@ export async function trainCommand(given: TrainOptions): Promise<TrainResult> {
     while (epoch < run.epochs && trainer.progress.steps < bound) {
       const pipeline = factory({
         data: run.data, seed: run.seed + epoch, epochs: 1, workers: run.workers ?? undefined, size: run.size, batchSize: run.batchSize,
-        targets, hyperparameters: run.hyperparameters,
+        targets, hyperparameters: run.hyperparameters, adversarial: sink,
       });
+      if (sink && (pipeline as { context?: { adversarialSink?: unknown } }).context?.adversarialSink !== sink) {
+        throw new ConfigError(
+          `${run.pipeline} does not mix adversarial samples back in: put reinject(adversarial) after its batch() or dynamicBatch() ` +
+            '(adversarial is the option the file receives), or train with --sat-in-step',
+        );
+      }
       const it = (pipeline as unknown as AsyncIterable<Batch>)[Symbol.asyncIterator]();
       let ended = false;
       try {
@@ -368,6 +442,8 @@ export async function trainCommand(given: TrainOptions): Promise<TrainResult> {
           const r = await it.next();
           if (r.done) ended = true;
           else r.value.dispose();
+          // a skipped batch is a step the sink's lockstep counts
+          sink?.endStep([]);
         }
         const view: AsyncIterable<Batch> = {
           [Symbol.asyncIterator]: () => ({

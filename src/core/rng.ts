@@ -179,4 +179,6 @@ export const RngDomain = {
   Shapes: 4,
   Noise: 5,
   Evolve: 6,
+  /** Self-Adversarial Training's per-batch coin (keyed by the trainer's step). */
+  Sat: 7,
 } as const;

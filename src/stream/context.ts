@@ -10,6 +10,7 @@ import { StageMeter, type StageReport } from '../profile/meter.ts';
 import { Credits } from './credits.ts';
 import type { PoolStats } from '../pool/pool.ts';
 import type { DatasetIndex } from '../io/dataset.ts';
+import type { AdversarialSink } from './adversarial-sink.ts';
 
 /** The end-of-run report (also the JSON written by `freebies profile --json`). */
 export interface RunReport {
@@ -61,6 +62,8 @@ export class PipelineContext {
   dataset: DatasetIndex | undefined;
   /** The training-shape schedule a `randomShapes()` set, read by `letterbox()` and `dynamicBatch()`. */
   shapeSchedule: ShapeSchedule | undefined;
+  /** The sink a `reinject()` mixes adversarial samples from (so a trainer can check it is wired). */
+  adversarialSink: AdversarialSink | undefined;
   /** The batch-size rule a `dynamicBatch()` set, read by `randomShapes()` when a run starts. */
   batchRule: BatchSizeRule | undefined;
   private startedAt = performance.now();

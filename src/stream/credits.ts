@@ -25,9 +25,22 @@ export class Credits {
     return new Promise((resolve) => this.waiters.push(resolve));
   }
 
+  /**
+   * Take `n` credits without waiting, going into debt if none are free: for samples that
+   * join the pipeline from elsewhere (re-injected adversarial samples). The debt is paid
+   * back by the next credits given, before any waiter wakes.
+   */
+  borrow(n: number): void {
+    this.available -= n;
+  }
+
   /** Return `n` credits. */
   give(n = 1): void {
     for (let i = 0; i < n; i++) {
+      if (this.available < 0) {
+        this.available++;
+        continue;
+      }
       const next = this.waiters.shift();
       if (next) next();
       else this.available = Math.min(this.capacity, this.available + 1);

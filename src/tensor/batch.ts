@@ -117,3 +117,39 @@ export function collate(b: SampleBatch): Batch {
     dispose: () => tf.dispose(all),
   };
 }
+
+/**
+ * The images `rows` of `batch` (in that order) as a batch of their own: every tensor, its
+ * targets, ids and meta gathered along the batch axis. The result owns new tensors (its
+ * `dispose` frees them); `batch` is left as it is.
+ */
+export function selectBatchRows(batch: Batch, rows: readonly number[]): Batch {
+  for (const r of rows) {
+    if (!Number.isInteger(r) || r < 0 || r >= batch.size) throw new RangeError(`selectBatchRows: row ${r} is not in a batch of ${batch.size}`);
+  }
+  const made = tf.tidy(() => {
+    const idx = tf.tensor1d(Array.from(rows), 'int32');
+    const pick = <T extends tf.Tensor>(t: T) => tf.gather(t, idx) as T;
+    return {
+      images: pick(batch.images),
+      boxes: pick(batch.boxes),
+      classes: pick(batch.classes),
+      weights: pick(batch.weights),
+      flags: pick(batch.flags),
+      counts: pick(batch.counts),
+      targets: batch.targets?.map((t) => pick(t.tensor)),
+    };
+  });
+  const { targets: targetTensors, ...tensors } = made;
+  const targets = batch.targets?.map((t, i) => ({ ...t, tensor: targetTensors![i]! }));
+  const all: tf.Tensor[] = [...Object.values(tensors), ...(targetTensors ?? [])];
+  return {
+    ...tensors,
+    ...(targets ? { targets } : {}),
+    ...(batch.labelSmoothing ? { labelSmoothing: batch.labelSmoothing } : {}),
+    ids: rows.map((r) => batch.ids[r]!),
+    meta: rows.map((r) => batch.meta[r]!),
+    size: rows.length,
+    dispose: () => tf.dispose(all),
+  };
+}

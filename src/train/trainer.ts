@@ -17,6 +17,7 @@ import { validate } from '../stream/options.ts';
 import { yoloLoss, type YoloLossOptions } from './loss.ts';
 import { modelInfo, setDropBlockProgress, startCmbnStep } from './models/index.ts';
 import { CosineAnnealingWarmupRestarts, scheduleFromState, type LrSchedule, type ScheduleState } from './schedules.ts';
+import { adversarialRows, SatStep, type SatOptions, type SatStepResult } from './sat-step.ts';
 
 /** A loss over the model's outputs for one batch: `total` is minimised, the other scalars are logged. */
 export type LossFunction = (outputs: tf.Tensor[], batch: Batch) => { total: tf.Scalar } & Record<string, tf.Scalar | number>;
@@ -58,6 +59,12 @@ export interface TrainerOptions {
    * fit's `steps` for the schedule, and no ramp (the target from the start).
    */
   plannedUpdates?: number;
+  /**
+   * Self-Adversarial Training (SPEC §11): attack batches and train on the adversarial images
+   * at once (`inStep`), or push them into `sink` for `reinject(sink)` to mix into later
+   * batches. Needs the default loss (yoloLoss). Default: off.
+   */
+  sat?: SatOptions;
 }
 
 /** The trainer's position, plain JSON (for a checkpoint's metadata); see {@link Trainer.state}. */
@@ -84,6 +91,25 @@ export interface StepRecord {
   dataWaitMs: number;
   stepMs: number;
   imagesPerSecond: number;
+  /** Self-Adversarial Training's figures, when SAT is on or the batch held adversarial samples. */
+  sat?: SatRecord;
+}
+
+/** SAT's part of a {@link StepRecord}: run totals, and this batch's losses by kind. */
+export interface SatRecord {
+  /** Adversarial images made so far (pushed to the sink, or trained in-step). */
+  made: number;
+  /** Adversarial images trained on so far. */
+  trained: number;
+  /** The sink's totals: samples mixed into batches, dropped from a full queue, waiting now. */
+  reinjected?: number;
+  dropped?: number;
+  waiting?: number;
+  /** Adversarial images in this batch. */
+  batchAdversarial: number;
+  /** This batch's loss on its adversarial and on its clean images (each alone), when it held that kind. */
+  lossAdversarial?: number;
+  lossClean?: number;
 }
 
 /** Options of {@link Trainer.fit}. */
@@ -147,6 +173,10 @@ export class Trainer {
   private readonly plannedTotal: number | undefined;
   /** The model's training hooks (SPEC §15), from the configuration it carries. */
   private readonly hooks: { cmbn: boolean; dropBlock: boolean };
+  /** The default loss's options (undefined for a custom loss function): SAT and the per-kind losses use them. */
+  private readonly lossOptions: YoloLossOptions | undefined;
+  private readonly sat: SatStep | undefined;
+  private adversarialTrained = 0;
 
   constructor(options: TrainerOptions) {
     if (!options?.model || typeof (options.model as { apply?: unknown }).apply !== 'function') {
@@ -167,6 +197,9 @@ export class Trainer {
     }
     this.hooks = { cmbn: info?.norm === 'cmbn', dropBlock: Boolean(info?.dropBlock) };
     const lossOption = options.loss;
+    this.lossOptions = typeof lossOption === 'function' ? undefined : (lossOption ?? {});
+    if (options.sat && typeof lossOption === 'function') throw new ConfigError('Trainer: sat needs the default yoloLoss (pass loss options, not a function)');
+    this.sat = options.sat ? new SatStep(options.sat, this.lossOptions) : undefined;
     this.lossFn =
       typeof lossOption === 'function'
         ? lossOption
@@ -275,12 +308,31 @@ export class Trainer {
         if (accumulatedImages === 0) this.beforeUpdate();
         let parts: Record<string, number>;
         let loss: number;
+        let sat: SatStepResult | undefined;
+        let satRecord: SatRecord | undefined;
         try {
+          const planned = this.plannedTotal ?? this.plannedUpdates(options.steps);
+          sat = await this.sat?.run(this.model, batch, { step: this.stepCount, updates: this.updateCount, progress: planned ? this.updateCount / planned : undefined });
+          const trained = sat?.batch ?? batch;
+          const advRows = sat?.adversarialRows ?? adversarialRows(batch);
           // YOLOv5's convention: the loss of a batch is its mean × its size, so an update's
           // gradient is the sum over the (nominal) batch's images, whatever their split.
-          const { value, grads, logged } = this.gradients(batch, variables, batch.size);
+          const { value, grads, logged, byKind } = this.gradients(trained, variables, batch.size, advRows);
           loss = value;
           parts = logged;
+          if (this.sat || advRows.length > 0) {
+            this.adversarialTrained += advRows.length;
+            const sink = this.sat?.sink;
+            sink?.endStep(sat?.made ?? []);
+            const stats = sink?.stats;
+            satRecord = {
+              made: this.sat?.totals.made ?? 0,
+              trained: this.adversarialTrained,
+              ...(stats ? { reinjected: stats.reinjected, dropped: stats.dropped, waiting: stats.waiting } : {}),
+              batchAdversarial: advRows.length,
+              ...(advRows.length === batch.size ? { lossAdversarial: loss } : byKind ?? {}),
+            };
+          }
           if (accumulated) {
             const sum = accumulated;
             accumulated = tf.tidy(() => Object.fromEntries(Object.entries(grads).map(([k, g]) => [k, tf.add(sum[k]!, g)])));
@@ -288,6 +340,7 @@ export class Trainer {
           } else accumulated = grads;
           accumulatedImages += batch.size;
         } finally {
+          sat?.release();
           batch.dispose();
         }
         if (!this.nominalBatch || accumulatedImages >= this.nominalBatch) {
@@ -314,6 +367,7 @@ export class Trainer {
           dataWaitMs,
           stepMs,
           imagesPerSecond: batch.size / ((dataWaitMs + stepMs) / 1000),
+          ...(satRecord ? { sat: satRecord } : {}),
         };
         if (logFile) fs.appendFileSync(logFile, JSON.stringify(record) + '\n');
         else if (typeof this.log === 'function') this.log(record);
@@ -339,22 +393,42 @@ export class Trainer {
     return this.nominalBatch ? undefined : steps;
   }
 
-  /** Forward and backward on one batch: the mean loss, its logged parts, and the gradients of mean × `share`. */
-  private gradients(batch: Batch, variables: tf.Variable[], share: number) {
+  /**
+   * Forward and backward on one batch: the mean loss, its logged parts, the gradients of
+   * mean × `share`, and — when `adversarial` names some but not all rows and the loss is
+   * the default one — the loss of the adversarial and of the clean rows, each alone.
+   */
+  private gradients(batch: Batch, variables: tf.Variable[], share: number, adversarial: readonly number[] = []) {
     let logged: Record<string, number> = {};
+    let byKind: { lossAdversarial: number; lossClean: number } | undefined;
+    const split = adversarial.length > 0 && adversarial.length < batch.size && this.lossOptions !== undefined && batch.targets !== undefined;
     const { value, grads } = tf.variableGrads(() => {
-      const outputs = this.model.apply(batch.images, { training: true }) as tf.Tensor | tf.Tensor[];
-      const r = this.lossFn(Array.isArray(outputs) ? outputs : [outputs], batch);
+      const out = this.model.apply(batch.images, { training: true }) as tf.Tensor | tf.Tensor[];
+      const outputs = Array.isArray(out) ? out : [out];
+      const r = this.lossFn(outputs, batch);
       logged = Object.fromEntries(
         Object.entries(r)
           .filter(([k]) => k !== 'total')
           .map(([k, v]) => [k, typeof v === 'number' ? v : v.dataSync()[0]!]),
       );
+      if (split) {
+        const clean = Array.from({ length: batch.size }, (_, i) => i).filter((i) => !adversarial.includes(i));
+        byKind = { lossAdversarial: this.rowsLoss(outputs, batch, adversarial), lossClean: this.rowsLoss(outputs, batch, clean) };
+      }
       return tf.mul(r.total, share) as tf.Scalar;
     }, variables);
     const loss = value.dataSync()[0]! / share;
     value.dispose();
-    return { value: loss, grads, logged };
+    return { value: loss, grads, logged, byKind };
+  }
+
+  /** The default loss of rows `rows` of a batch alone (a logged figure: no gradient flows from it). */
+  private rowsLoss(outputs: tf.Tensor[], batch: Batch, rows: readonly number[]): number {
+    return tf.tidy(() => {
+      const idx = tf.tensor1d(Array.from(rows), 'int32');
+      const targets = batch.targets!.map((t) => ({ ...t, tensor: tf.gather(t.tensor, idx) as tf.Tensor5D }));
+      return yoloLoss(outputs.map((o) => tf.gather(o, idx)), targets, this.lossOptions!).total.dataSync()[0]!;
+    });
   }
 
   /** One optimiser update with `grads`, weight decay on kernels, at learning rate `lr`; disposes `grads`. */
