@@ -12,8 +12,8 @@
  * `import yolov4 from 'freebies/pipelines/yolov4.ts'` or copy it and change what you need.
  */
 import {
-  augment, decode, DEFAULT_SIZES, dynamicBatch, encodeTargets, flip, fromFolder, hsv, mixup, mosaic, prefetch,
-  randomShapes, reinject, smoothLabels, toTensors, type PipelineFileOptions,
+  augment, decode, DEFAULT_SEARCH_SPACE, DEFAULT_SIZES, dynamicBatch, encodeTargets, flip, fromFolder, hsv, mixup, mosaic, prefetch,
+  randomShapes, reinject, smoothLabels, toTensors, type Gene, type PipelineFileOptions,
 } from 'freebies';
 
 /**
@@ -21,6 +21,21 @@ import {
  * names, so a `freebies evolve` search space can name them), with their defaults.
  */
 export const HYPERPARAMETERS = { hsv_h: 0.015, hsv_s: 0.7, hsv_v: 0.4, translate: 0.1, scale: 0.5, fliplr: 0.5, mixup: 0.1 };
+
+/**
+ * What `freebies evolve pipelines/yolov4.ts` searches: SPEC §12's seed genes (lr, batch,
+ * weight decay, IoU threshold) and this pipeline's augmentation gains, on YOLOv5's ranges.
+ */
+export const searchSpace: Gene[] = [
+  ...DEFAULT_SEARCH_SPACE,
+  { name: 'hsv_h', kind: 'float', min: 0, max: 0.1 },
+  { name: 'hsv_s', kind: 'float', min: 0, max: 0.9 },
+  { name: 'hsv_v', kind: 'float', min: 0, max: 0.9 },
+  { name: 'translate', kind: 'float', min: 0, max: 0.9 },
+  { name: 'scale', kind: 'float', min: 0, max: 0.9 },
+  { name: 'fliplr', kind: 'float', min: 0, max: 1 },
+  { name: 'mixup', kind: 'float', min: 0, max: 1 },
+];
 
 export default function yolov4({ data, seed = 0, epochs = 1, workers, size = 608, batchSize = 16, limit, targets, hyperparameters, adversarial }: PipelineFileOptions) {
   const h = { ...HYPERPARAMETERS, ...hyperparameters };

@@ -273,7 +273,8 @@ async function main(argv: string[]): Promise<void> {
     };
     const { checkEvolveOptions, evolveCommand } = await import('./evolve.ts');
     checkEvolveOptions(options);
-    await evolveCommand(options);
+    const { result } = await evolveCommand(options);
+    if (result.stoppedBy === 'aborted') process.exit(130);
     return;
   }
   if (command === 'worker') {

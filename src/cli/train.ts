@@ -45,7 +45,10 @@ import { loadPipelineFile, type PipelineFactory } from './pipeline-file.ts';
 import { ProgressBar } from './progress.ts';
 
 /** The validation pipeline shipped with freebies. */
-export const VAL_PIPELINE = fileURLToPath(new URL('../../pipelines/val.ts', import.meta.url));
+export const VAL_PIPELINE = fileURLToPath(
+  // from src/cli/ in the sources, from dist/src/cli/ when built: pipelines/ sits at the package root
+  new URL(import.meta.url.endsWith('.ts') ? '../../pipelines/val.ts' : '../../../pipelines/val.ts', import.meta.url),
+);
 
 /** Options of {@link trainCommand} (the flags of `freebies train`). */
 export interface TrainOptions {

@@ -44,6 +44,9 @@ export interface EvaluationRecord {
   fitness: number | null;
   status: 'ok' | 'failed';
   error?: string;
+  /** The detection metrics the fitness came from, when the evaluation returned them. */
+  map50?: number;
+  map?: number;
 }
 
 /** Append one record as a JSON line (synchronously, so it is on disk before the next step). */
@@ -118,7 +121,9 @@ export interface EvolveArgs {
   /**
    * Train and validate one candidate (e.g. a short training, SPEC §12). A throw, a
    * rejection or a non-finite fitness is a failed evaluation: it is logged with its error
-   * and the candidate keeps fitness −Infinity; the search goes on.
+   * and the candidate keeps fitness −Infinity; the search goes on. A throw or rejection
+   * that comes after `signal` aborted is not a verdict on the candidate (its evaluation
+   * was interrupted): it is neither logged nor counted, and a resumed search redoes it.
    */
   evaluate: (
     hyperparameters: Record<string, number>,
@@ -126,8 +131,21 @@ export interface EvolveArgs {
   ) => EvaluationResult | Promise<EvaluationResult>;
   /** The JSONL log; an existing one is replayed and continued. Without it nothing is saved. */
   logPath?: string;
-  /** Stops the search before the next evaluation (what is logged so far stays resumable). */
+  /**
+   * Stops the search before the next evaluation (what is logged so far stays resumable);
+   * evaluations already running are awaited, and logged when they succeed.
+   */
   signal?: AbortSignal;
+  /**
+   * Evaluations run at once within a generation. Default 1 (one after another, in index
+   * order). Candidates start in index order; each result is logged as it finishes, so the
+   * file's order may differ from index order, which replay does not mind (it keys records
+   * by (generation, index)): the populations, the best and a resumed search are the same
+   * at any concurrency when `evaluate` is deterministic.
+   */
+  concurrency?: number;
+  /** Called after each generation is complete (e.g. to redraw a plot); awaited. */
+  onGeneration?: (generation: number, population: readonly Individual[]) => void | Promise<void>;
 }
 
 /** The outcome of {@link evolve}. */
@@ -166,16 +184,22 @@ export function candidates(
 
 /**
  * Run (or resume) a genetic search: generation 0 is `seeds` then random individuals,
- * each later one is bred by {@link nextGeneration}; evaluations run one at a time in
- * index order and are appended to `logPath`. Genes already evaluated successfully in
- * this search (elites, repeated children) are not trained again: the first fitness is
- * reused and nothing is logged (replay rebuilds the same reuse). Failed ones are retried.
+ * each later one is bred by {@link nextGeneration}; evaluations start in index order, up
+ * to `concurrency` at once, and each is appended to `logPath` as it finishes. Genes
+ * already evaluated successfully in this search (elites, repeated children, twins within
+ * a generation) are not trained again: the first fitness (in (generation, index) order)
+ * is reused and nothing is logged (replay rebuilds the same reuse); a candidate whose
+ * twin is still being evaluated waits for it. Failed ones are retried.
  * Stops after `generations` generations,
  * after `patience` generations without improvement, or when `signal` aborts.
  */
 export async function evolve(args: EvolveArgs): Promise<EvolveResult> {
   const { space, seed, evaluate, logPath, signal } = args;
   const options = evolveOptions(args.options);
+  const concurrency = args.concurrency ?? 1;
+  if (!(Number.isInteger(concurrency) && concurrency >= 1)) {
+    throw new ConfigError(`evolve(): concurrency must be a whole number ≥ 1 (evaluations at once), got ${concurrency}`);
+  }
   const seeds = (args.seeds ?? []).map((s) => (Array.isArray(s) ? clipValues(space, s as number[]) : fromRecord(space, s as Record<string, number>)));
   const state: SearchState = logPath ? replay(logPath) : { generations: [], records: [] };
   if (logPath && existsSync(logPath)) {
@@ -188,43 +212,88 @@ export async function evolve(args: EvolveArgs): Promise<EvolveResult> {
   let evaluated = 0;
   let replayed = 0;
   let reused = 0;
-  const known = new Map<string, number>();
+  // The first successful fitness of each genome, "first" in (generation, index) order
+  // whatever order the evaluations finish in.
+  const known = new Map<string, { fitness: number; at: number }>();
   const key = (genes: readonly number[]) => genes.join(',');
+  const remember = (genes: readonly number[], fitness: number, at: number) => {
+    if (!Number.isFinite(fitness)) return;
+    const k = key(genes);
+    const prev = known.get(k);
+    if (!prev || prev.at > at) known.set(k, { fitness, at });
+  };
+  const result = (stoppedBy: EvolveResult['stoppedBy']): EvolveResult => ({ best, bestPerGeneration, populations, stoppedBy, evaluated, replayed, reused });
   for (let g = 0; ; g++) {
     const cands = candidates(space, options, seed, g, populations[g - 1], seeds);
-    const pop: Individual[] = [];
-    populations.push(pop);
+    const slots: (Individual | undefined)[] = new Array(cands.length);
+    const order = (i: number) => g * cands.length + i;
+    // Evaluations in flight, and by genome the one a twin later in the generation waits for.
+    const running = new Set<Promise<void>>();
+    const pending = new Map<string, Promise<void>>();
+    let stopAt = cands.length;
+    // A log that cannot be written stops the search once the evaluations in flight are done.
+    let broken: unknown;
     for (let i = 0; i < cands.length; i++) {
       const genes = cands[i]!;
-      let ind = state.generations[g]?.[i];
-      if (ind) {
-        if (!sameGenes(ind.genes, genes)) {
+      const logged = state.generations[g]?.[i];
+      if (logged) {
+        if (!sameGenes(logged.genes, genes)) {
+          await Promise.all(running);
           throw new ConfigError(
-            `${logPath}: generation ${g} individual ${i} was [${ind.genes.join(', ')}] but this search proposes ` +
+            `${logPath}: generation ${g} individual ${i} was [${logged.genes.join(', ')}] but this search proposes ` +
               `[${genes.join(', ')}]; resume with the same seed, search space and options, or start a new log`,
           );
         }
+        slots[i] = logged;
         replayed++;
-      } else if (known.has(key(genes))) {
-        // Elites and repeated children were already trained: reuse, do not log.
-        ind = { genes, fitness: known.get(key(genes))! };
-        reused++;
-      } else {
-        if (signal?.aborted) return { best, bestPerGeneration, populations, stoppedBy: 'aborted', evaluated, replayed, reused };
-        const record = await evaluateOne(evaluate, toRecord(space, genes), { generation: g, index: i, genes: genes.slice() });
-        if (logPath) appendEvaluation(logPath, record);
-        ind = { genes, fitness: record.fitness ?? -Infinity };
-        evaluated++;
+        remember(genes, logged.fitness, order(i));
+        continue;
       }
-      pop.push(ind);
-      if (Number.isFinite(ind.fitness) && !known.has(key(ind.genes))) known.set(key(ind.genes), ind.fitness);
+      const twin = pending.get(key(genes));
+      if (twin) await twin;
+      const seen = known.get(key(genes));
+      if (seen) {
+        // Elites and repeated children were already trained: reuse, do not log.
+        slots[i] = { genes, fitness: seen.fitness };
+        reused++;
+        continue;
+      }
+      while (running.size >= concurrency) await Promise.race(running);
+      if (broken !== undefined) break;
+      if (signal?.aborted) {
+        stopAt = i;
+        break;
+      }
+      const at = { generation: g, index: i, genes: genes.slice() };
+      const job = evaluateOne(evaluate, toRecord(space, genes), at, signal).then((record) => {
+        if (record === null) return; // interrupted by the abort: not a verdict, redone on resume
+        if (logPath) appendEvaluation(logPath, record);
+        slots[i] = { genes, fitness: record.fitness ?? -Infinity };
+        evaluated++;
+        remember(genes, slots[i]!.fitness, order(i));
+      }).catch((e: unknown) => {
+        broken ??= e;
+      });
+      const tracked = job.finally(() => running.delete(tracked));
+      running.add(tracked);
+      pending.set(key(genes), tracked);
+    }
+    await Promise.all(running);
+    if (broken !== undefined) throw broken;
+    // The generation as far as it got: a prefix when aborted (an interrupted evaluation ends it).
+    const pop: Individual[] = [];
+    for (let i = 0; i < stopAt && slots[i]; i++) pop.push(slots[i]!);
+    populations.push(pop);
+    pop.forEach((ind, i) => {
       if (Number.isFinite(ind.fitness) && (best === null || ind.fitness > best.fitness)) {
         best = { generation: g, index: i, genes: ind.genes.slice(), hyperparameters: toRecord(space, ind.genes), fitness: ind.fitness };
       }
-    }
+    });
+    if (pop.length < cands.length) return result('aborted');
     bestPerGeneration.push(Math.max(...pop.map((p) => p.fitness)));
+    await args.onGeneration?.(g, pop);
     const why = stopReason(bestPerGeneration, options);
-    if (why) return { best, bestPerGeneration, populations, stoppedBy: why, evaluated, replayed, reused };
+    if (why) return result(why);
   }
 }
 
@@ -232,14 +301,17 @@ async function evaluateOne(
   evaluate: EvolveArgs['evaluate'],
   hyperparameters: Record<string, number>,
   at: { generation: number; index: number; genes: number[] },
-): Promise<EvaluationRecord> {
+  signal: AbortSignal | undefined,
+): Promise<EvaluationRecord | null> {
   const base = { generation: at.generation, index: at.index, genes: at.genes };
   try {
     const r = await evaluate(hyperparameters, at);
     const fitness = typeof r === 'number' ? r : yoloFitness(r);
     if (!Number.isFinite(fitness)) return { ...base, fitness: null, status: 'failed', error: `fitness was ${fitness}` };
-    return { ...base, fitness, status: 'ok' };
+    const metrics = typeof r === 'number' ? {} : { map50: r.map50, map: r.map };
+    return { ...base, fitness, status: 'ok', ...metrics };
   } catch (e) {
+    if (signal?.aborted) return null;
     return { ...base, fitness: null, status: 'failed', error: e instanceof Error ? e.message : String(e) };
   }
 }
