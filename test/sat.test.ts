@@ -15,7 +15,7 @@ import { batch, decode, encodeTargets, fromYolo, letterbox, toTensors } from '..
 import { ConfigError } from '../src/core/errors.ts';
 import { initBackend } from '../src/tensor/backend.ts';
 import type { Batch } from '../src/tensor/batch.ts';
-import { yoloLoss, type LossTargetLayer } from '../src/train/loss.ts';
+import { noObjectLoss, yoloLoss, type LossTargetLayer } from '../src/train/loss.ts';
 import { createModel, modelTargetOptions } from '../src/train/models/index.ts';
 import { darknetAdversarial, fgsmAdversarial, toAdversarialSamples } from '../src/train/sat.ts';
 import { registerTrainingKernels } from '../src/train/wasm-kernels.ts';
@@ -101,20 +101,37 @@ describe('self-adversarial training', () => {
     after.forEach((w, i) => assert.deepEqual(w, weights[i], `weight ${model.weights[i]!.name}`));
   });
 
-  it("Darknet's variant lowers the no-object loss, without sign or ε", () => {
+  it("noObjectLoss is Darknet's ½·Σσ(t)² over the objectness logits, with its delta as gradient", () => {
+    // two slots of one layer (K = 5 + 1 class): objectness logits 0 and ln 3 (σ = 0.5, 0.75)
+    const raw = tf.tensor5d([9, 9, 9, 9, 0, 9, 9, 9, 9, 9, Math.log(3), 9], [1, 1, 2, 1, 6]);
+    const value = noObjectLoss([raw]);
+    assert.ok(Math.abs(value.dataSync()[0]! - 0.5 * (0.25 + 0.5625)) < 1e-6);
+    const g = tf.grad((x: tf.Tensor) => noObjectLoss([x]))(raw).dataSync();
+    // σ·σ′ at the objectness column, 0 elsewhere: 0.5·0.25 and 0.75·0.1875
+    assert.ok(Math.abs(g[4]! - 0.125) < 1e-6 && Math.abs(g[10]! - 0.140625) < 1e-6, `${g[4]} ${g[10]}`);
+    assert.deepEqual(Array.from(g).filter((_, i) => i !== 4 && i !== 10), new Array(10).fill(0));
+    tf.dispose([raw, value]);
+  });
+
+  it("Darknet's variant lowers the no-object loss, without sign or ε (its own loss, and yoloLoss's)", () => {
     const empty: LossTargetLayer[] = b.targets!.map((t) => ({ ...t, tensor: tf.zerosLike(t.tensor) }));
+    const noObj = (x: tf.Tensor4D) => tf.tidy(() => noObjectLoss(model.apply(x, { training: false }) as tf.Tensor[]).dataSync()[0]!);
     try {
-      const clean = lossAt(model, b.images, empty);
       const before = tf.memory().numTensors;
-      const x = darknetAdversarial(model, b, { lr: 2000, progress: 0.5 });
+      const x = darknetAdversarial(model, b, { lr: 1, progress: 0.5 });
       assert.equal(tf.memory().numTensors, before + 1);
-      const adv = lossAt(model, x, empty);
+      const [clean, adv] = [noObj(b.images), noObj(x)];
       const [lo, hi] = tf.tidy(() => [tf.min(x).dataSync()[0]!, tf.max(x).dataSync()[0]!]);
       const dev = maxDeviation(x, b.images);
       x.dispose();
-      assert.ok(adv < clean * (1 - 1e-3), `no-object loss ${clean} → ${adv}`);
+      assert.ok(adv < clean * (1 - 1e-4), `Darknet's no-object loss ${clean} → ${adv}`);
       assert.ok(lo >= 0 && hi <= 1);
       assert.ok(dev > 0, 'the images moved');
+      const cleanYolo = lossAt(model, b.images, empty);
+      const y = darknetAdversarial(model, b, { lr: 2000, progress: 0.5, objective: 'yolo' });
+      const advYolo = lossAt(model, y, empty);
+      y.dispose();
+      assert.ok(advYolo < cleanYolo * (1 - 1e-3), `yoloLoss without boxes ${cleanYolo} → ${advYolo}`);
       // progress 0: lrAdv = 0, the images come back unchanged.
       const same = darknetAdversarial(model, b, { lr: 200, progress: 0 });
       assert.equal(maxDeviation(same, b.images), 0);

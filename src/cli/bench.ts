@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { pipelineVsDecode } from '../bench/pipeline-vs-decode.ts';
 import { transformsSection } from '../bench/transforms.ts';
 import { trainingSection } from '../bench/train.ts';
+import { satSection } from '../bench/sat.ts';
 import { yolov4VsDecode } from '../bench/yolov4.ts';
 import {
   bboxSafeCrop, blur, brightnessContrast, cutout, flip, gridMask, hsv, jitter, noise, randomCrop, randomErasing,
@@ -53,6 +54,8 @@ const SECTIONS: Array<[string, (b: BenchContext) => Promise<BenchSection>]> = [
   ],
   // Images/s of the nano and tiny models fed by the pipeline and from memory, and the data-wait share
   ['training', trainingSection],
+  // Step time per trained image with SAT off, re-injected and in-step
+  ['self-adversarial training', satSection],
 ];
 
 /** Run every section; print tables; write the merged JSON. */

@@ -18,7 +18,7 @@ const USAGE = `freebies <command>
         [--size 608] [--workers N] [--seed 0] [--lr 0.01] [--weight-decay 5e-4] [--momentum 0.937]
         [--iou-threshold 0.213] [--out runs/train] [--val-data DIR] [--no-progress]
         [--sat fgsm|darknet [--sat-epsilon 0.008] [--sat-ratio 0.25] [--sat-steps 1] [--sat-in-step]
-         [--sat-lr 1000] [--sat-p P] [--sat-burn-in UPDATES] [--sat-queue 256]]
+         [--sat-lr 1] [--sat-p P] [--sat-burn-in UPDATES] [--sat-queue 256]]
   train --resume OUT/last [--steps N] [--epochs N]
       Train a model (yolov4 | yolov4-tiny | yolov4-nano | yolov4-tiny-nano) from the pipeline's batches:
       live progress, OUT/log.jsonl, a checkpoint at OUT/last after every epoch (and at the end of a

@@ -112,7 +112,7 @@ export interface TrainSatOptions {
   steps?: number;
   /** Train on x' at once instead of re-injecting. Default false. */
   inStep?: boolean;
-  /** Darknet's adversarial lr. Default 1000 (see SatOptions.lr). */
+  /** Darknet's adversarial_lr. Default 1 (see SatOptions.lr). */
   lr?: number;
   /** Probability a batch is attacked. Default 1 (fgsm), 0.5 (darknet). */
   p?: number;

@@ -284,6 +284,24 @@ function pickColumn(x: tf.Tensor, col: number): tf.Tensor {
 }
 
 /**
+ * Darknet's objectness loss of images that hold no object: ½·Σ σ(t)² over the objectness
+ * logit t of every slot of every layer, summed, not averaged. Its gradient is Darknet's
+ * delta for an empty truth (0 − σ(t), through the logistic's gradient), so the step size
+ * of Darknet's Self-Adversarial Training (`adversarial_lr`) means here what it means
+ * there (SPEC §11 `darknet`). `outputs`: the raw heads `[B, H, W, A, 5 + C]`.
+ */
+export function noObjectLoss(outputs: tf.Tensor[]): tf.Scalar {
+  return tf.tidy(() => {
+    const terms = outputs.map((raw) => {
+      const K = raw.shape[raw.rank - 1]!;
+      const p = tf.sigmoid(pickColumn(tf.reshape(raw, [-1, K]), 4));
+      return tf.sum(tf.square(p));
+    });
+    return tf.mul(tf.addN(terms), 0.5) as tf.Scalar;
+  });
+}
+
+/**
  * Element-wise binary cross-entropy of logits x against targets z (any z in 0..1),
  * `max(x, 0) − x·z + log(1 + exp(−|x|))`: no overflow for any finite x.
  */

@@ -25,7 +25,7 @@ import { ConfigError } from '../core/errors.ts';
 import type { Sample } from '../core/types.ts';
 import { validate } from '../stream/options.ts';
 import type { Batch } from '../tensor/batch.ts';
-import { yoloLoss, type LossTargetLayer, type YoloLossOptions } from './loss.ts';
+import { noObjectLoss, yoloLoss, type LossTargetLayer, type YoloLossOptions } from './loss.ts';
 import { ConvBnAct } from './models/index.ts';
 
 /** How batch norm behaves during the attack's forward pass; see the module comment. */
@@ -51,7 +51,9 @@ export interface DarknetAdversarialOptions {
   lr: number;
   /** Training progress, iteration / maxIterations in 0..1: the step is `lr · progress`. Required. */
   progress: number;
-  /** Options of {@link yoloLoss} (only its objectness term is non-zero without boxes). Default `{}`. */
+  /** The loss stepped down: `'darknet'` (default, {@link noObjectLoss}) or `'yolo'` (yoloLoss with no boxes). */
+  objective?: 'darknet' | 'yolo';
+  /** Options of {@link yoloLoss} for `objective: 'yolo'`. Default `{}`. */
   loss?: YoloLossOptions;
   /** Default `'inference'`. */
   batchNorm?: AttackBatchNorm;
@@ -85,6 +87,7 @@ const darknetSchema = z
       .number({ error: 'progress is required: pass iteration / maxIterations' })
       .min(0, 'progress must be in 0..1 (iteration / maxIterations)')
       .max(1, 'progress must be in 0..1 (iteration / maxIterations)'),
+    objective: z.enum(['darknet', 'yolo'], { message: "objective must be 'darknet' (default) or 'yolo'" }).default('darknet'),
     loss: lossOptions.default({}),
     batchNorm: batchNorm.default('inference'),
   })
@@ -111,11 +114,11 @@ function withFrozenStats<T>(model: tf.LayersModel, mode: AttackBatchNorm, fn: ()
   }
 }
 
-/** ∇ₓ of the total loss at `x` against `targets` (weights untouched); the caller owns the result. */
-function inputGradient(model: tf.LayersModel, x: tf.Tensor4D, targets: LossTargetLayer[], loss: YoloLossOptions, mode: AttackBatchNorm): tf.Tensor4D {
+/** ∇ₓ of `loss(outputs)` at `x` (weights untouched); the caller owns the result. */
+function inputGradient(model: tf.LayersModel, x: tf.Tensor4D, loss: (outputs: tf.Tensor[]) => tf.Scalar, mode: AttackBatchNorm): tf.Tensor4D {
   const f = (input: tf.Tensor): tf.Scalar => {
     const out = model.apply(input, { training: mode === 'training' }) as tf.Tensor | tf.Tensor[];
-    return yoloLoss(Array.isArray(out) ? out : [out], targets, loss).total;
+    return loss(Array.isArray(out) ? out : [out]);
   };
   // tf.grad runs f in a tidy: the outputs and the other loss scalars are freed with it.
   return withFrozenStats(model, mode, () => tf.grad(f)(x) as tf.Tensor4D);
@@ -139,7 +142,7 @@ export function fgsmAdversarial(model: tf.LayersModel, batch: Batch, options: Fg
   let x: tf.Tensor4D = x0;
   try {
     for (let k = 0; k < o.steps; k++) {
-      const g = inputGradient(model, x, targets, o.loss as YoloLossOptions, o.batchNorm);
+      const g = inputGradient(model, x, (out) => yoloLoss(out, targets, o.loss as YoloLossOptions).total, o.batchNorm);
       const prev = x;
       x = tf.tidy(() => tf.minimum(tf.maximum(tf.add(prev, tf.mul(tf.sign(g), step)), lo), hi) as tf.Tensor4D);
       g.dispose();
@@ -155,22 +158,22 @@ export function fgsmAdversarial(model: tf.LayersModel, batch: Batch, options: Fg
 }
 
 /**
- * SPEC §11 `darknet`: one pass with no boxes — every target slot a negative (objectness 0,
- * weight 0), so the loss is the objectness term that says "nothing here" — and the images
- * moved down it, x' = clip(x − lrAdv·∇ₓL_noobj, 0, 1) with lrAdv = `lr`·`progress`; no sign,
- * no ε. The gradient is that of {@link yoloLoss}'s total (a mean over the slots; pass
- * `loss: { multiplyByBatch: true }` or a larger `lr` for a per-batch sum; on a fresh
- * yolov4-tiny-nano at 64 px, lrAdv = 1000 moves pixels by at most ≈ 0.003). Choosing the
- * batches (p 0.5 after burn-in) and training on x' with the true boxes is the trainer's.
- * Returns a new tensor the caller owns.
+ * SPEC §11 `darknet`: one pass with no boxes and the images moved down the loss that says
+ * "nothing here", x' = clip(x − lrAdv·∇ₓL_noobj, 0, 1) with lrAdv = `lr`·`progress`; no
+ * sign, no ε. L_noobj is Darknet's own ({@link noObjectLoss}: ½·Σ σ(objectness)² over every
+ * slot, summed), so `lr` is Darknet's `adversarial_lr`; `objective: 'yolo'` uses instead
+ * {@link yoloLoss} against all-negative targets (a mean: at lr 1 it moves pixels 200–2000×
+ * less, measured on fresh tiny and nano models at 64–320 px). Choosing the batches (p 0.5 after burn-in) and training on x'
+ * with the true boxes is the trainer's. Returns a new tensor the caller owns.
  */
 export function darknetAdversarial(model: tf.LayersModel, batch: Batch, options: DarknetAdversarialOptions): tf.Tensor4D {
   const o = validate(darknetSchema, options, 'darknetAdversarial()');
   const targets = targetsOf(batch, 'darknetAdversarial()');
   const lrAdv = o.lr * o.progress;
-  const empty: LossTargetLayer[] = targets.map((t) => ({ stride: t.stride, anchors: t.anchors, tensor: tf.zerosLike(t.tensor) }));
+  const empty: LossTargetLayer[] = o.objective === 'yolo' ? targets.map((t) => ({ stride: t.stride, anchors: t.anchors, tensor: tf.zerosLike(t.tensor) })) : [];
+  const loss = o.objective === 'yolo' ? (out: tf.Tensor[]) => yoloLoss(out, empty, o.loss as YoloLossOptions).total : noObjectLoss;
   try {
-    const g = inputGradient(model, batch.images, empty, o.loss as YoloLossOptions, o.batchNorm);
+    const g = inputGradient(model, batch.images, loss, o.batchNorm);
     const x = tf.tidy(() => tf.clipByValue(tf.sub(batch.images, tf.mul(g, lrAdv)), 0, 1) as tf.Tensor4D);
     g.dispose();
     return x;
