@@ -106,4 +106,10 @@ export {
 } from './src/train/sat.ts';
 export { parseSearchSpace, DEFAULT_SEARCH_SPACE, type Gene } from './src/evolve/genes.ts';
 export { nextGeneration, yoloFitness, evolveOptions } from './src/evolve/operators.ts';
-export { evolve, replay, readLog } from './src/evolve/log.ts';
+export { evolve, replay, readLog, type EvolveArgs, type EvolveResult, type EvaluationRecord } from './src/evolve/log.ts';
+export { ChildProcessEvaluator, type ChildProcessEvaluatorOptions } from './src/evolve/child-pool.ts';
+export { runCandidate, checkCandidateTask } from './src/evolve/candidate.ts';
+export type { CandidateTask, CandidateResult, RunCandidate, Evaluator } from './src/evolve/task.ts';
+export { plotFitness, renderFitnessSvg } from './src/evolve/plot.ts';
+export { evolveCommand, type EvolveCommandOptions, type EvolveCommandResult } from './src/cli/evolve.ts';
+// The BullMQ evaluator lives at 'freebies/queue' so that importing freebies never loads a Redis client.

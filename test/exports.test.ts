@@ -35,6 +35,9 @@ out.more = {
     rule: 'best', anchors: m.YOLOV4_ANCHORS, masks: m.YOLOV4_MASKS, strides: m.YOLOV4_STRIDES, inputSize: 608,
   }),
 };
+const q = await import('freebies/queue');
+out.queue = { resolved: import.meta.resolve('freebies/queue'), createQueueEvaluator: typeof q.createQueueEvaluator, jobId: q.candidateJobId({ generation: 1, index: 2, hyperparameters: { lr: 0.01 } }).slice(0, 6) };
+out.sat = { reinject: typeof m.reinject, AdversarialSink: typeof m.AdversarialSink, evolveCommand: typeof m.evolveCommand };
 process.stdout.write(JSON.stringify(out));
 `;
 
@@ -45,6 +48,8 @@ interface ChildReport {
   coco?: number[][];
   letterbox?: Record<string, number>;
   more: { boxCandidates: boolean[]; smoothLabels: number[]; assignAnchors: { layer: number; anchor: number; cellX: number; cellY: number }[] };
+  queue: { resolved: string; createQueueEvaluator: string; jobId: string };
+  sat: Record<string, string>;
 }
 
 /** Runs {@link program} in a plain node from the repository root. */
@@ -107,5 +112,10 @@ describe("import('freebies') from the built package", () => {
     const expected = [0.02, 0.02, 0.92, 0.02, 0.02];
     out.more.smoothLabels.forEach((v, i) => assert.ok(Math.abs(v - expected[i]!) < 1e-12, `${v}`));
     assert.deepEqual(out.more.assignAnchors, [{ layer: 0, anchor: 2, cellX: 12, cellY: 12 }]);
+
+    // The BullMQ evaluator is its own entry (importing freebies loads no Redis client).
+    assert.equal(fileURLToPath(out.queue.resolved), path.join(repoRoot, 'dist', 'src', 'evolve', 'queue.js'));
+    assert.deepEqual(out.queue, { ...out.queue, createQueueEvaluator: 'function', jobId: 'g1-i2-' });
+    assert.deepEqual(out.sat, { reinject: 'function', AdversarialSink: 'function', evolveCommand: 'function' });
   });
 });
