@@ -53,6 +53,18 @@ describe('AdversarialSink', () => {
     assert.deepEqual(q.stats, { made: 5, reinjected: 2, dropped: 3, waiting: 0, steps: 1 });
   });
 
+  it('in lockstep, bounds eligible samples at take time and the whole queue at 4 × capacity', async () => {
+    const q = new AdversarialSink({ ratio: 0.5, capacity: 2, lag: 1 });
+    for (let step = 0; step < 3; step++) q.endStep([0, 1, 2].map((i) => fake(`s${step}-${i}`, 8, [0, 0, 4, 4])));
+    assert.equal(q.stats.waiting, 8, 'nothing taken yet: 9 made, 4 × 2 kept');
+    assert.equal(q.stats.dropped, 1);
+    q.beginRun();
+    // batch 3 may take what steps ≤ 2 made: the 8 waiting, cut to the newest 2 (capacity)
+    const taken = await q.takeFor(4);
+    assert.deepEqual(taken.map((s) => s.id), ['s2-1', 's2-2']);
+    assert.deepEqual(q.stats, { made: 9, reinjected: 2, dropped: 7, waiting: 0, steps: 3 });
+  });
+
   it('rejects options with a message that says what to pass', () => {
     assert.throws(() => new AdversarialSink({ ratio: 1 }), (e: Error) => e instanceof ConfigError && /ratio must be < 1/.test(e.message));
     assert.throws(() => new AdversarialSink({ lag: 0 }), /lag must be ≥ 1/);

@@ -24,7 +24,11 @@ export interface AdversarialSinkOptions {
    * samples gets at most ⌊ratio·n/(1 − ratio)⌋ of them added. 0 < ratio < 1; default 0.25.
    */
   ratio?: number;
-  /** Samples waiting at most; beyond it the oldest are dropped (and counted). Default 256. */
+  /**
+   * Samples waiting at most; beyond it the oldest are dropped (and counted). Default 256.
+   * In lockstep it bounds the samples a batch could take (what waits for a later step comes
+   * on top), and 4 × capacity bounds the queue whatever happens.
+   */
   capacity?: number;
   /**
    * Lockstep mixing: batch j takes the samples of steps ≤ j − `lag` and waits for step j −
@@ -161,9 +165,11 @@ export class AdversarialSink extends Subject<Sample> {
     this.counts.made += samples.length;
     for (const sample of samples) this.queue.push({ sample, step });
     // In lockstep the bound applies at take time, to the eligible samples only, so what
-    // is dropped does not depend on when the pipeline formed its batches.
-    if (this.lag === undefined && this.queue.length > this.capacity) {
-      const over = this.queue.length - this.capacity;
+    // is dropped does not depend on when the pipeline formed its batches; a hard bound of
+    // 4 × capacity still holds when nothing takes from the sink (no reinject() wired).
+    const bound = this.lag === undefined ? this.capacity : 4 * this.capacity;
+    if (this.queue.length > bound) {
+      const over = this.queue.length - bound;
       this.queue.splice(0, over);
       this.counts.dropped += over;
     }
