@@ -83,7 +83,11 @@ describe('freebies evolve', () => {
     const best = JSON.parse(fs.readFileSync(path.join(out, 'best.json'), 'utf8')) as BestCandidate;
     // The first fittest in (generation, index) order, as the search ranks them.
     const top = byKey(records).reduce((b, r) => (r.fitness! > b.fitness! ? r : b));
-    assert.deepEqual(Object.keys(best), ['fitness', 'map50', 'map', 'generation', 'index', 'hyperparameters']);
+    assert.deepEqual(Object.keys(best), ['fitness', 'map50', 'map', 'generation', 'index', 'hyperparameters', 'baseline']);
+    // generation 0 starts from the defaults: train's lr, its batch 16 clipped to 6, the pipeline's hsv_s 0.7
+    const first = byKey(records)[0]!;
+    assert.deepEqual(first.genes, [0.01, 6, 0.7]);
+    assert.deepEqual(best.baseline, { fitness: first.fitness, hyperparameters: { lr: 0.01, batch: 6, hsv_s: 0.7 } });
     assert.equal(best.fitness, top.fitness);
     assert.deepEqual([best.map50, best.map, best.hyperparameters], [top.map50, top.map, { lr: top.genes[0], batch: top.genes[1], hsv_s: top.genes[2] }]);
 
@@ -131,6 +135,25 @@ describe('freebies evolve', () => {
     const b = await run(path.join(dir, 'crash-b'));
     assert.deepEqual(byKey(readLog(b.log)), records);
     assert.deepEqual(b.best, a.best);
+  });
+
+  it('generation 0 starts from the defaults (clipped to the space), reported as the baseline; baseline: false draws it', async () => {
+    const data = fake('baseline', {});
+    const run = (out: string, baseline?: boolean) =>
+      evolveCommand({ pipeline: PIPELINE, data, space: DEFAULT_SEARCH_SPACE, generations: 1, population: 3, seed: 6, concurrency: 2, runner: RUNNER, out: path.join(dir, out), ...quiet, ...(baseline === undefined ? {} : { baseline }) });
+    const a = await run('baseline-on');
+    // train's defaults; iouThreshold 0.213 is clipped into the space's [0.3, 0.8]
+    assert.deepEqual(a.result.populations[0]![0]!.genes, [0.01, 16, 0.0005, 0.3]);
+    const saved = JSON.parse(fs.readFileSync(path.join(a.out, 'options.json'), 'utf8')) as { baseline: Record<string, number> };
+    assert.deepEqual(saved.baseline, { lr: 0.01, batch: 16, weightDecay: 0.0005, iouThreshold: 0.3 });
+    // the fake runner at lr 0.01, batch 16: mAP 0.8 − 1/8 − (8/60)² = 0.657222, mAP@.5 = 1.25·mAP + 0.05
+    const map = 0.8 - 1 / 8 - (8 / 60) ** 2;
+    assert.ok(Math.abs(a.best!.baseline!.fitness - (0.1 * (1.25 * map + 0.05) + 0.9 * map)) < 1e-12, JSON.stringify(a.best));
+    assert.deepEqual(JSON.parse(fs.readFileSync(a.bestFile!, 'utf8')).baseline.hyperparameters, saved.baseline);
+    const b = await run('baseline-off', false);
+    assert.notDeepEqual(b.result.populations[0]![0]!.genes, [0.01, 16, 0.0005, 0.3]);
+    assert.equal(b.best!.baseline, undefined);
+    assert.equal((JSON.parse(fs.readFileSync(path.join(b.out, 'options.json'), 'utf8')) as { baseline: unknown }).baseline, null);
   });
 
   it('concurrency 2: 4 candidates that sleep run two at a time, and all 4 are logged', async () => {

@@ -31,7 +31,8 @@ import path from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
 import { pathToFileURL } from 'node:url';
 import { ConfigError } from '../core/errors.ts';
-import { DEFAULT_SEARCH_SPACE, parseSearchSpace, type Gene, type SearchSpace } from '../evolve/genes.ts';
+import { clipValues, DEFAULT_SEARCH_SPACE, parseSearchSpace, toRecord, type Gene, type SearchSpace } from '../evolve/genes.ts';
+import { TRAIN_DEFAULTS } from './train.ts';
 import { evolve, readLog, type EvaluationRecord, type EvolveResult } from '../evolve/log.ts';
 import { yoloFitness, type Individual } from '../evolve/operators.ts';
 import { fitnessPoints, plotFitness, type FitnessPlotResult } from '../evolve/plot.ts';
@@ -87,6 +88,12 @@ export interface EvolveCommandOptions {
   runner?: string;
   /** Keep every candidate's checkpoint. Default false (deleted once the candidate is scored). */
   keep?: boolean;
+  /**
+   * Make the first candidate of generation 0 the defaults (train's, and the pipeline file's
+   * exported `HYPERPARAMETERS`), clipped to the space, so the search is measured against
+   * them. Default true; skipped when a gene has no default.
+   */
+  baseline?: boolean;
   /** A live status line on stderr. Default true. */
   progress?: boolean;
   /** Print a line per candidate and a summary to stdout. Default true. */
@@ -105,6 +112,8 @@ export interface BestCandidate {
   generation: number;
   index: number;
   hyperparameters: Record<string, number>;
+  /** The defaults' own fitness (generation 0, candidate 0), when the search started from them. */
+  baseline?: { fitness: number; hyperparameters: Record<string, number> };
 }
 
 /** What {@link evolveCommand} returns. */
@@ -137,6 +146,8 @@ export interface SavedEvolveOptions {
   steps: number | null;
   epochs: number | null;
   runner: string | null;
+  /** Generation 0's first candidate: the defaults (see `baseline`), or null. */
+  baseline?: Record<string, number> | null;
 }
 
 /** The per-candidate budget when neither `steps` nor `epochs` is given. */
@@ -226,19 +237,28 @@ function checkTrainingGenes(space: SearchSpace, where: string): void {
   if (iou && !(iou.min > 0 && iou.max <= 1)) fail(iou, 'must lie in (0, 1]');
 }
 
-/** The pipeline file's exported `searchSpace`, if it has one. */
-async function pipelineSearchSpace(pipeline: string): Promise<Gene[] | undefined> {
+/** The pipeline file's exported `searchSpace` and `HYPERPARAMETERS` (its defaults by name), if it has them. */
+async function pipelineExports(pipeline: string): Promise<{ space?: Gene[]; defaults?: Record<string, number> }> {
   if (/\.[cm]?ts$/.test(pipeline)) {
     const { register } = await import('tsx/esm/api');
     register();
   }
-  const mod = (await import(pathToFileURL(pipeline).href)) as { searchSpace?: unknown };
-  if (mod.searchSpace === undefined) return undefined;
+  const mod = (await import(pathToFileURL(pipeline).href)) as { searchSpace?: unknown; HYPERPARAMETERS?: unknown };
+  const h = mod.HYPERPARAMETERS;
+  const defaults =
+    h && typeof h === 'object' && Object.values(h).every((v) => typeof v === 'number' && Number.isFinite(v)) ? (h as Record<string, number>) : undefined;
+  if (mod.searchSpace === undefined) return { ...(defaults ? { defaults } : {}) };
   try {
-    return parseSearchSpace(mod.searchSpace);
+    return { space: parseSearchSpace(mod.searchSpace), ...(defaults ? { defaults } : {}) };
   } catch (e) {
     throw new ConfigError(`${pipeline}: its exported ${(e as Error).message}`);
   }
+}
+
+/** Every gene's default, clipped to its range, or null when one has none. */
+function baselineOf(space: SearchSpace, defaults: Readonly<Record<string, number>>): Record<string, number> | null {
+  if (!space.every((g) => typeof defaults[g.name] === 'number')) return null;
+  return toRecord(space, clipValues(space, space.map((g) => defaults[g.name]!)));
 }
 
 /** `base`, or the first of `base-2`, `base-3`, … that is free (train's rule). */
@@ -248,7 +268,7 @@ function freshOut(base: string): string {
   for (let i = 2; ; i++) if (empty(`${base}-${i}`)) return `${base}-${i}`;
 }
 
-const FLAGS: Record<keyof Omit<SavedEvolveOptions, 'kind' | 'patience'>, string> = {
+const FLAGS: Record<keyof Omit<SavedEvolveOptions, 'kind' | 'patience' | 'baseline'>, string> = {
   pipeline: 'the pipeline file',
   data: '--data',
   valData: '--val-data',
@@ -306,10 +326,11 @@ async function resolveOptions(o: EvolveCommandOptions, out: string): Promise<{ s
       );
     }
     if (given.space) checkTrainingGenes(given.space, '--space');
-    return { saved: { ...prev, patience: o.patience ?? prev.patience ?? null }, resumed: true };
+    return { saved: { ...prev, patience: o.patience ?? prev.patience ?? null, baseline: prev.baseline ?? null }, resumed: true };
   }
   const pipeline = given.pipeline!;
-  const space = given.space ?? (await pipelineSearchSpace(pipeline)) ?? DEFAULT_SEARCH_SPACE.map((g) => ({ ...g }));
+  const exported = await pipelineExports(pipeline);
+  const space = given.space ?? exported.space ?? DEFAULT_SEARCH_SPACE.map((g) => ({ ...g }));
   checkTrainingGenes(space, o.space !== undefined ? '--space' : given.space ? 'space' : `${pipeline} searchSpace`);
   const saved: SavedEvolveOptions = {
     kind: 'freebies-evolve',
@@ -326,6 +347,7 @@ async function resolveOptions(o: EvolveCommandOptions, out: string): Promise<{ s
     steps: o.steps ?? (o.epochs === undefined ? DEFAULT_CANDIDATE_STEPS : null),
     epochs: o.epochs ?? null,
     runner: given.runner ?? null,
+    baseline: o.baseline === false ? null : baselineOf(space, { ...TRAIN_DEFAULTS, ...exported.defaults }),
   };
   return { saved, resumed: false };
 }
@@ -339,7 +361,12 @@ const hyper = (h: Record<string, number>) =>
     .join(' ');
 
 /** The first fittest of the populations (in generation, index order), with its metrics from the log. */
-function bestOf(space: SearchSpace, pops: readonly (readonly Individual[])[], records: readonly EvaluationRecord[]): BestCandidate | null {
+function bestOf(
+  space: SearchSpace,
+  pops: readonly (readonly Individual[])[],
+  records: readonly EvaluationRecord[],
+  baseline: Record<string, number> | null | undefined,
+): BestCandidate | null {
   let best: { g: number; i: number; ind: Individual } | undefined;
   pops.forEach((pop, g) =>
     pop.forEach((ind, i) => {
@@ -351,6 +378,7 @@ function bestOf(space: SearchSpace, pops: readonly (readonly Individual[])[], re
   const r = records.find((x) => x.generation === g && x.index === i && x.status === 'ok');
   const hyperparameters: Record<string, number> = {};
   space.forEach((gene, k) => (hyperparameters[gene.name] = ind.genes[k]!));
+  const base = baseline ? pops[0]?.[0] : undefined;
   return {
     fitness: ind.fitness,
     ...(r?.map50 !== undefined ? { map50: r.map50 } : {}),
@@ -358,6 +386,7 @@ function bestOf(space: SearchSpace, pops: readonly (readonly Individual[])[], re
     generation: g,
     index: i,
     hyperparameters,
+    ...(base && Number.isFinite(base.fitness) ? { baseline: { fitness: base.fitness, hyperparameters: baseline! } } : {}),
   };
 }
 
@@ -412,7 +441,7 @@ export async function evolveCommand(o: EvolveCommandOptions): Promise<EvolveComm
   const pops: Individual[][] = [];
   const redraw = async (generations: readonly (readonly Individual[])[]) => {
     const records = readLog(f.log);
-    const best = bestOf(space, generations, records);
+    const best = bestOf(space, generations, records, saved.baseline);
     if (best) fs.writeFileSync(f.best, JSON.stringify(best, null, 2) + '\n');
     const notes = best ? [`best: fitness ${fmt(best.fitness)} (generation ${best.generation}, candidate ${best.index}): ${hyper(best.hyperparameters)}`] : [];
     const plot = await plotFitness(fitnessPoints(generations, records), f.plot, { generations: saved.generations, title: `Fitness per generation: ${path.basename(out)}`, notes });
@@ -426,6 +455,7 @@ export async function evolveCommand(o: EvolveCommandOptions): Promise<EvolveComm
       seed: saved.seed,
       options: { populationSize: saved.population, generations: saved.generations, elitism: Math.min(2, saved.population - 1), ...(saved.patience !== null ? { patience: saved.patience } : {}) },
       logPath: f.log,
+      seeds: saved.baseline ? [saved.baseline] : [],
       concurrency,
       signal: stop.signal,
       onGeneration: async (g, pop) => {
@@ -492,6 +522,10 @@ export async function evolveCommand(o: EvolveCommandOptions): Promise<EvolveComm
         ? 'no candidate succeeded: see the errors in the log'
         : 'no candidate finished',
   );
+  if (best?.baseline) {
+    const gain = best.baseline.fitness > 0 ? ` (${((best.fitness / best.baseline.fitness - 1) * 100).toFixed(1)}% over it)` : '';
+    say(`baseline (the defaults, generation 0 candidate 0): fitness ${score(best.baseline.fitness)}${gain}`);
+  }
   say([...(best ? [f.best] : []), ...(fs.existsSync(f.log) ? [f.log] : []), plot.html, ...(plot.png ? [plot.png] : [])].join(', '));
   return { out, log: f.log, ...(best ? { bestFile: f.best } : {}), best, plot, result, resumed };
 }

@@ -28,7 +28,7 @@ const USAGE = `freebies <command>
   evolve <pipeline file> --data DIR [--val-data DIR] [--generations 10] [--population 16] [--patience N]
          [--space FILE.json] [--seed 0] [--model yolov4-tiny-nano] [--size 320] [--steps 100 | --epochs N]
          [--workers N] [--out runs/evolve] [--concurrency CORES] [--queue redis://HOST:PORT [--name Q]]
-         [--runner MODULE] [--keep] [--no-progress]
+         [--runner MODULE] [--keep] [--no-baseline] [--no-progress]
   evolve --out OUT
       Genetic search of hyperparameters (default space: lr, batch, weightDecay, iouThreshold; --space
       or the pipeline's exported searchSpace adds any augmentation gain): each candidate trains
@@ -128,6 +128,7 @@ const EVOLVE_OPTIONS = {
   name: { type: 'string' },
   runner: { type: 'string' },
   keep: { type: 'boolean' },
+  'no-baseline': { type: 'boolean' },
   'no-progress': { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } satisfies ParseArgsOptionsConfig;
@@ -268,6 +269,7 @@ async function main(argv: string[]): Promise<void> {
       name: v.name,
       runner: v.runner,
       keep: v.keep === true,
+      baseline: !v['no-baseline'],
       progress: !v['no-progress'],
       signal: stop.signal,
     };

@@ -50,6 +50,12 @@ export const VAL_PIPELINE = fileURLToPath(
   new URL(import.meta.url.endsWith('.ts') ? '../../pipelines/val.ts' : '../../../pipelines/val.ts', import.meta.url),
 );
 
+/**
+ * The training hyperparameters `freebies train` uses when not told otherwise, by the names
+ * evolution's genes give them (`batch` is `batchSize`).
+ */
+export const TRAIN_DEFAULTS = Object.freeze({ lr: 0.01, batch: 16, weightDecay: 5e-4, momentum: 0.937, iouThreshold: 0.213 });
+
 /** Options of {@link trainCommand} (the flags of `freebies train`). */
 export interface TrainOptions {
   /** The pipeline file (default on resume: the saved run's). */
@@ -326,7 +332,7 @@ export async function trainCommand(given: TrainOptions): Promise<TrainResult> {
   if (!classNames.length) throw new ConfigError(`${dataDir}: the dataset names no classes; add a data.yaml with names`);
   if (!images) throw new ConfigError(`${dataDir}: the dataset has no images`);
   const epochs = given.epochs ?? prev?.epochs ?? (given.steps !== undefined ? Infinity : 1);
-  const batchSize = given.batchSize ?? prev?.batchSize ?? 16;
+  const batchSize = given.batchSize ?? prev?.batchSize ?? TRAIN_DEFAULTS.batch;
   const run: RunOptions = {
     pipeline: path.resolve(given.pipeline ?? prev!.pipeline),
     data: path.resolve(dataDir),
@@ -337,10 +343,10 @@ export async function trainCommand(given: TrainOptions): Promise<TrainResult> {
     size: given.size ?? prev?.size ?? 608,
     workers: given.workers ?? prev?.workers ?? null,
     seed: given.seed ?? prev?.seed ?? 0,
-    lr: given.lr ?? prev?.lr ?? 0.01,
-    weightDecay: given.weightDecay ?? prev?.weightDecay ?? 5e-4,
-    momentum: given.momentum ?? prev?.momentum ?? 0.937,
-    iouThreshold: given.iouThreshold ?? prev?.iouThreshold ?? 0.213,
+    lr: given.lr ?? prev?.lr ?? TRAIN_DEFAULTS.lr,
+    weightDecay: given.weightDecay ?? prev?.weightDecay ?? TRAIN_DEFAULTS.weightDecay,
+    momentum: given.momentum ?? prev?.momentum ?? TRAIN_DEFAULTS.momentum,
+    iouThreshold: given.iouThreshold ?? prev?.iouThreshold ?? TRAIN_DEFAULTS.iouThreshold,
     hyperparameters: { ...(prev?.hyperparameters ?? {}), ...(given.hyperparameters ?? {}) },
     sat: given.sat ?? prev?.sat ?? null,
     valData: path.resolve(given.valData ?? prev?.valData ?? dataDir),
