@@ -18,7 +18,7 @@ import {
   type AnchorRule,
 } from './anchors.ts';
 import { checkSmoothingClasses, smoothedOneHot, smoothingFromMeta, type LabelSmoothing } from './smoothing.ts';
-import { TargetChannel, type SampleBatch, type TargetLayer } from './types.ts';
+import { SparseTargetLayer, TargetChannel, type SampleBatch, type TargetLayer } from './types.ts';
 
 /** Options of `encodeTargets()`. Defaults: YOLOv4 COCO (SPEC §7). */
 export interface TargetOptions {
@@ -118,7 +118,8 @@ export function smoothingOfSample(b: SampleBatch, i: number): LabelSmoothing | u
 }
 
 /**
- * Encode the YOLO targets of a batch, one {@link TargetLayer} per layer (finest first).
+ * Encode the YOLO targets of a batch, one {@link TargetLayer} per layer (finest first),
+ * held sparse (the assigned slots and their rows; `data` densifies on first read).
  * Every image must have the same size. `classes` is C.
  *
  * Per assigned slot: channels 0–3 the box's cx, cy, w, h in input pixels; 4 objectness
@@ -132,7 +133,7 @@ export function smoothingOfSample(b: SampleBatch, i: number): LabelSmoothing | u
  * an already claimed slot counts in the layer's `collisions`. Boxes with w or h ≤ 0 are
  * skipped.
  */
-export function encodeBatchTargets(b: SampleBatch, enc: TargetEncoding, classes: number): TargetLayer[] {
+export function encodeBatchTargets(b: SampleBatch, enc: TargetEncoding, classes: number): SparseTargetLayer[] {
   const first = b.samples[0];
   if (!first) throw new Error('encodeTargets(): empty batch');
   const { width: W, height: H } = first.image;
@@ -147,21 +148,17 @@ export function encodeBatchTargets(b: SampleBatch, enc: TargetEncoding, classes:
   const cfg = anchorConfigFor(enc, W, H);
   const B = b.samples.length;
   const K = TargetChannel.Classes + classes;
-  const layers: TargetLayer[] = cfg.masks.map((mask, l) => {
-    const gh = cfg.gridHeights[l]!;
-    const gw = cfg.gridWidths[l]!;
-    return {
-      stride: cfg.strides[l]!,
-      gridWidth: gw,
-      gridHeight: gh,
-      anchors: mask.map((n) => [cfg.anchors[2 * n]!, cfg.anchors[2 * n + 1]!]),
-      mask: [...mask],
-      classes,
-      collisions: 0,
-      shape: [B, gh, gw, mask.length, K],
-      data: new Float32Array(B * gh * gw * mask.length * K),
-    };
-  });
+  const layers = cfg.masks.map((mask, l) => ({
+    stride: cfg.strides[l]!,
+    gridWidth: cfg.gridWidths[l]!,
+    gridHeight: cfg.gridHeights[l]!,
+    anchors: mask.map((n) => [cfg.anchors[2 * n]!, cfg.anchors[2 * n + 1]!]),
+    mask: [...mask],
+    collisions: 0,
+    // The claimed slots' rows, in claim order (a slot won again overwrites its row).
+    rows: new RowBuffer(K),
+    rowOf: new Map<number, number>(),
+  }));
   // Priority of a slot's current owner: 2 + IoU for a real box, IoU for an ignore box.
   const owners = layers.map(() => new Map<number, number>());
   for (let bi = 0; bi < B; bi++) {
@@ -198,8 +195,13 @@ export function encodeBatchTargets(b: SampleBatch, enc: TargetEncoding, classes:
           if (priority <= held) return;
         }
         owners[l]!.set(slot, priority);
-        const d = layer.data;
-        const o = slot * K;
+        let row = layer.rowOf.get(slot);
+        if (row === undefined) {
+          row = layer.rows.add();
+          layer.rowOf.set(slot, row);
+        }
+        const d = layer.rows.data;
+        const o = row * K;
         d[o] = cx;
         d[o + 1] = cy;
         d[o + 2] = w;
@@ -211,5 +213,33 @@ export function encodeBatchTargets(b: SampleBatch, enc: TargetEncoding, classes:
       });
     }
   }
-  return layers;
+  return layers.map((layer) => {
+    // Slots in ascending order: the layout a dense array would have, and a sorted scatter.
+    const order = [...layer.rowOf.entries()].sort((a, b) => a[0] - b[0]);
+    const slots = Int32Array.from(order, ([slot]) => slot);
+    const rows = new Float32Array(order.length * K);
+    order.forEach(([, row], i) => rows.set(layer.rows.data.subarray(row * K, (row + 1) * K), i * K));
+    const A = layer.mask.length;
+    return new SparseTargetLayer(layer.stride, layer.gridWidth, layer.gridHeight, layer.anchors, layer.mask, classes, layer.collisions, [B, layer.gridHeight, layer.gridWidth, A, K], slots, rows);
+  });
+}
+
+/** A growable array of rows of K floats. */
+class RowBuffer {
+  data: Float32Array;
+  private count = 0;
+
+  constructor(private readonly K: number) {
+    this.data = new Float32Array(16 * K);
+  }
+
+  /** A new row's index (its floats are not cleared: the caller writes every channel). */
+  add(): number {
+    if ((this.count + 1) * this.K > this.data.length) {
+      const grown = new Float32Array(this.data.length * 2);
+      grown.set(this.data);
+      this.data = grown;
+    }
+    return this.count++;
+  }
 }

@@ -50,5 +50,42 @@ export interface TargetLayer {
   /** `[B, gridHeight, gridWidth, A, 6 + C]`. */
   shape: [number, number, number, number, number];
   /** Row-major over {@link TargetLayer.shape}; channels as {@link TargetChannel}. */
-  data: Float32Array;
+  readonly data: Float32Array;
+  /**
+   * The same targets, sparse, when `encodeTargets()` made them: the assigned slots (flat
+   * indices over B·gridHeight·gridWidth·A, ascending) and their 6 + C channels, row after
+   * row; every other slot is all zeros. `toTensors()` scatters these on the backend, so
+   * the dense array (most of it zeros: 7.8 MB per 608² image with 80 classes) is never
+   * built in JavaScript unless `data` is read.
+   */
+  slots?: Int32Array;
+  rows?: Float32Array;
+}
+
+/** A {@link TargetLayer} held sparse, whose `data` is made (once) when first read. */
+export class SparseTargetLayer implements TargetLayer {
+  private dense: Float32Array | undefined;
+
+  constructor(
+    readonly stride: number,
+    readonly gridWidth: number,
+    readonly gridHeight: number,
+    readonly anchors: number[][],
+    readonly mask: number[],
+    readonly classes: number,
+    public collisions: number,
+    readonly shape: [number, number, number, number, number],
+    readonly slots: Int32Array,
+    readonly rows: Float32Array,
+  ) {}
+
+  get data(): Float32Array {
+    if (!this.dense) {
+      const K = this.shape[4];
+      const d = new Float32Array(this.shape.reduce((a, b) => a * b, 1));
+      this.slots.forEach((slot, i) => d.set(this.rows.subarray(i * K, (i + 1) * K), slot * K));
+      this.dense = d;
+    }
+    return this.dense;
+  }
 }

@@ -29,7 +29,7 @@ import { ConfigError } from '../core/errors.ts';
 import { indexDataset } from '../io/index.ts';
 import { encodeBatchTargets, resolveTargetOptions, type TargetEncoding } from '../batch/targets.ts';
 import type { SampleBatch } from '../batch/types.ts';
-import type { Batch, BatchTargetLayer } from '../tensor/batch.ts';
+import { targetTensorLayer, type Batch, type BatchTargetLayer } from '../tensor/batch.ts';
 import { initBackend } from '../tensor/backend.ts';
 import { loadCheckpoint, readCheckpointMetadata, saveCheckpoint } from '../train/checkpoint.ts';
 import { plotTrainingLog } from '../train/plot.ts';
@@ -282,7 +282,7 @@ export function retarget(batch: Batch, enc: TargetEncoding, classes: number): Ba
   });
   const sb = { samples, size: B, ids: batch.ids, ...(batch.labelSmoothing ? { labelSmoothing: batch.labelSmoothing } : {}) } as unknown as SampleBatch;
   const layers = encodeBatchTargets(sb, enc, classes);
-  const targets: BatchTargetLayer[] = layers.map(({ data, ...l }) => ({ ...l, tensor: tf.tensor5d(data, l.shape as [number, number, number, number, number]) }));
+  const targets: BatchTargetLayer[] = layers.map(targetTensorLayer);
   if (batch.targets) tf.dispose(batch.targets.map((t) => t.tensor));
   const dispose = batch.dispose;
   return { ...batch, targets, dispose: () => { dispose(); tf.dispose(targets.map((t) => t.tensor)); } };

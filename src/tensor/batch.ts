@@ -41,6 +41,26 @@ export interface Batch {
   dispose(): void;
 }
 
+/**
+ * One layer of targets as a tensor layer. Sparse targets (what `encodeTargets()` makes)
+ * are scattered into zeros on the backend, so the dense array is never built in
+ * JavaScript; a layer given only as `data` is uploaded as it is.
+ */
+export function targetTensorLayer(layer: TargetLayer): BatchTargetLayer {
+  const { stride, gridWidth, gridHeight, anchors, mask, classes, collisions, shape } = layer;
+  let tensor: tf.Tensor5D;
+  if (layer.slots && layer.rows) {
+    const { slots, rows } = layer;
+    const K = shape[4];
+    const slotCount = shape[0] * shape[1] * shape[2] * shape[3];
+    tensor =
+      slots.length === 0
+        ? tf.zeros(shape)
+        : tf.tidy(() => tf.reshape(tf.scatterND(tf.tensor2d(slots, [slots.length, 1], 'int32'), tf.tensor2d(rows, [slots.length, K]), [slotCount, K]), shape));
+  } else tensor = tf.tensor5d(layer.data, shape);
+  return { stride, gridWidth, gridHeight, anchors, mask, classes, collisions, shape, tensor };
+}
+
 let stagingBuffer = new Int32Array(0);
 
 /**
@@ -98,7 +118,7 @@ export function collate(b: SampleBatch): Batch {
   if (b.targets) {
     targets = [];
     try {
-      for (const { data, ...layer } of b.targets) targets.push({ ...layer, tensor: tf.tensor5d(data, layer.shape) });
+      for (const layer of b.targets) targets.push(targetTensorLayer(layer));
     } catch (err) {
       // A malformed layer must not leak the tensors made before it.
       tf.dispose([...Object.values(tensors), ...targets.map((t) => t.tensor)]);
