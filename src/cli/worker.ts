@@ -5,8 +5,6 @@
  * see the same dataset and pipeline paths; each job is one candidate's short training.
  */
 import { hostname } from 'node:os';
-import { resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { WaitingError, Worker, type Job } from 'bullmq';
 import { ConfigError } from '../core/errors.ts';
 import {
@@ -19,7 +17,8 @@ import {
   workerOptions,
   type WorkerSettings,
 } from '../evolve/queue.ts';
-import type { CandidateResult, CandidateTask, RunCandidate } from '../evolve/task.ts';
+import { loadRunner } from '../evolve/runner.ts';
+import type { CandidateResult, CandidateTask } from '../evolve/task.ts';
 
 /** Options of {@link startWorker}. */
 export interface StartWorkerOptions extends WorkerSettings {
@@ -49,8 +48,6 @@ export interface WorkerHandle {
   close(options?: { release?: boolean }): Promise<void>;
 }
 
-// Sources run as .ts (tsx), the build as .js: the built-in runner is next to this file's kind.
-const EXT = import.meta.url.endsWith('.ts') ? '.ts' : '.js';
 const RELEASED: unique symbol = Symbol('released');
 let started = 0;
 
@@ -133,28 +130,6 @@ export async function startWorker(o: StartWorkerOptions): Promise<WorkerHandle> 
       await (closing ??= worker.close());
     },
   };
-}
-
-const runners = new Map<string, Promise<RunCandidate>>();
-
-/** The `runCandidate` of module `spec` (a path or file: URL), or of the built-in runner. */
-function loadRunner(spec?: string): Promise<RunCandidate> {
-  const href = spec
-    ? spec.startsWith('file:')
-      ? spec
-      : pathToFileURL(resolve(spec)).href
-    : new URL(`../evolve/candidate${EXT}`, import.meta.url).href;
-  let p = runners.get(href);
-  if (!p) {
-    p = (import(href) as Promise<{ runCandidate?: unknown }>).then((mod) => {
-      if (typeof mod.runCandidate !== 'function') throw new Error(`${spec ?? href} exports no runCandidate(task) function`);
-      return mod.runCandidate as RunCandidate;
-    });
-    // A module that failed to load is tried again by the next candidate.
-    p.catch(() => runners.delete(href));
-    runners.set(href, p);
-  }
-  return p;
 }
 
 /**

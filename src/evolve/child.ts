@@ -7,27 +7,11 @@
  *
  * @see ./child-pool.ts
  */
-import path from 'node:path';
-import { pathToFileURL } from 'node:url';
-import type { CandidateResult, CandidateTask, RunCandidate } from './task.ts';
+import { loadRunner } from './runner.ts';
+import type { CandidateResult, CandidateTask } from './task.ts';
 
 /** What the child answers. */
 export type ChildReply = { ok: true; result: CandidateResult } | { ok: false; error: string };
-
-/** The `runCandidate` of `runner` (an absolute module path), or the built-in one. */
-export async function loadRunner(runner: string | undefined): Promise<RunCandidate> {
-  if (runner === undefined) return (await import('./candidate.ts')).runCandidate;
-  if (typeof runner !== 'string' || !path.isAbsolute(runner)) throw new Error(`runner must be an absolute module path, got ${JSON.stringify(runner)}`);
-  if (/\.[cm]?ts$/.test(runner)) {
-    // From the built package there is no TypeScript loader yet.
-    const { register } = await import('tsx/esm/api');
-    register();
-  }
-  const mod = (await import(pathToFileURL(runner).href)) as { runCandidate?: unknown; default?: unknown };
-  const run = mod.runCandidate ?? mod.default;
-  if (typeof run !== 'function') throw new Error(`${runner}: export a function runCandidate(task) => Promise<{ map50, map, steps, wallMs }>`);
-  return run as RunCandidate;
-}
 
 async function handle(task: CandidateTask): Promise<ChildReply> {
   try {
