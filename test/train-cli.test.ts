@@ -146,6 +146,10 @@ describe('freebies train / evaluate', () => {
     assert.ok(Number.isFinite(last.lossAdversarial) && Number.isFinite(last.lossClean));
     const logged = fs.readFileSync(path.join(out, 'log.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { type: string; sat?: { trained: number } });
     assert.equal(logged.filter((l) => l.type === 'step').at(-1)!.sat!.trained, 3);
+    // the plot gains a chart of the adversarial and clean losses: 3 points each (steps 4–6)
+    const page = fs.readFileSync(r.plot, 'utf8');
+    assert.match(page, /data-series="sat-adversarial" data-count="3"/);
+    assert.match(page, /data-series="sat-clean" data-count="3"/);
     const meta = (await readCheckpointMetadata(path.join(out, 'last'))).metadata as TrainMetadata;
     assert.equal(meta.options.sat?.method, 'fgsm', 'a resumed run keeps SAT on');
 

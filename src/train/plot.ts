@@ -23,7 +23,7 @@ import path from 'node:path';
 import sharp from 'sharp';
 import { ConfigError } from '../core/errors.ts';
 import { FONT, glyph, measureText } from '../render/font.ts';
-import type { StepRecord } from './trainer.ts';
+import type { SatRecord, StepRecord } from './trainer.ts';
 
 /** A validation record interleaved in the training log (mAP values in [0, 1]). */
 export interface ValidationRecord {
@@ -80,7 +80,7 @@ export interface TrainingSummary {
   window: number;
 }
 
-/** One chart: an id (`loss`, `part-box`, `lr`, `images-per-second`, `map`), its title and the SVG element. */
+/** One chart: an id (`loss`, `part-box`, `sat-loss`, `lr`, `images-per-second`, `map`), its title and the SVG element. */
 export interface TrainingChart {
   id: string;
   title: string;
@@ -230,6 +230,7 @@ function collect(items: readonly { value: unknown; line: number }[]): ParsedTrai
       dataWaitMs: num(value.dataWaitMs),
       stepMs: num(value.stepMs),
       imagesPerSecond: num(value.imagesPerSecond),
+      ...(isObject(value.sat) ? { sat: value.sat as unknown as SatRecord } : {}),
     });
   }
   let nonFinite = 0;
@@ -534,6 +535,21 @@ function chartSpecs(log: ParsedTrainingLog, window: number): ChartSpec[] {
       const color = PALETTE[(i + 1) % PALETTE.length]!;
       specs.push({ id: `part-${k}`, title: `Loss part: ${k}`, yLabel: k, xMin, xMax, series: withAverage(`part-${k}`, k, color, finitePoints(steps, (r) => num(r.parts[k])), window) });
     });
+    // Self-Adversarial Training: the loss of a batch's adversarial and of its clean images, each alone.
+    const adversarial = finitePoints(steps, (r) => num(r.sat?.lossAdversarial));
+    if (adversarial.length > 0) {
+      specs.push({
+        id: 'sat-loss',
+        title: 'SAT: loss on adversarial vs clean images',
+        yLabel: 'loss',
+        xMin,
+        xMax,
+        series: [
+          ...withAverage('sat-adversarial', 'adversarial', PALETTE[3]!, adversarial, window),
+          ...withAverage('sat-clean', 'clean', PALETTE[2]!, finitePoints(steps, (r) => num(r.sat?.lossClean)), window),
+        ],
+      });
+    }
     specs.push({ id: 'lr', title: 'Learning rate', yLabel: 'lr', xMin, xMax, series: [{ key: 'lr', label: 'lr', color: PALETTE[4]!, points: finitePoints(steps, (r) => r.lr), width: 2 }] });
     specs.push({
       id: 'images-per-second',
