@@ -1,6 +1,8 @@
 /**
  * The worker pool: a piscina pool running transform chains, with transfer of pixel
- * buffers both ways, one retry when a worker dies, and utilisation figures.
+ * buffers both ways and utilisation figures. A worker that dies costs its task (its
+ * buffers were moved; keeping a copy of every sample to resend costs more than the rare
+ * crash, measured): the caller skips that sample, and piscina starts a replacement.
  */
 import os from 'node:os';
 import path from 'node:path';
@@ -21,6 +23,7 @@ export interface PoolOptions {
 export interface PoolStats {
   size: number;
   tasks: number;
+  /** Tasks whose worker died (the name is kept for the profile JSON's readers; none is resent). */
   retries: number;
   /** Time spent inside transform chains, all workers together. */
   computeMs: number;
