@@ -122,6 +122,25 @@ describe('Trainer sat', () => {
     assert.deepEqual(b.weights, a.weights);
   });
 
+  it("a trainer loaded from another's state continues SAT's totals", async () => {
+    const model = createModel('yolov4-tiny-nano', { classes: 2, seed: 5 });
+    try {
+      const first = new Trainer({ model, sat: { method: 'fgsm' } });
+      await first.fit(batches(model, undefined, false), { steps: 2 });
+      const state = JSON.parse(JSON.stringify(first.state()));
+      assert.deepEqual(state.sat, { made: 8, trained: 8, attacks: 2 });
+      first.dispose();
+      const records: StepRecord[] = [];
+      const second = new Trainer({ model, sat: { method: 'fgsm' }, log: (r) => records.push(r) });
+      await second.load(state);
+      await second.fit(batches(model, undefined, false), { steps: 1 });
+      assert.deepEqual([records[0]!.step, records[0]!.sat!.made, records[0]!.sat!.trained], [3, 12, 12]);
+      second.dispose();
+    } finally {
+      model.dispose();
+    }
+  });
+
   it('rejects SAT options that cannot work', () => {
     const model = createModel('yolov4-tiny-nano', { classes: 2, seed: 5 });
     try {

@@ -73,6 +73,8 @@ export interface TrainerState {
   updates: number;
   /** The schedule's position, once a fit created it. */
   schedule?: ScheduleState;
+  /** Self-Adversarial Training's running totals (so a resumed run's records continue them). */
+  sat?: { made: number; trained: number; attacks: number };
 }
 
 /** What the trainer records for every batch. */
@@ -245,6 +247,9 @@ export class Trainer {
       steps: this.stepCount,
       updates: this.updateCount,
       ...(this.scheduleInstance ? { schedule: this.scheduleInstance.state() } : {}),
+      ...(this.sat || this.adversarialTrained > 0
+        ? { sat: { made: this.sat?.totals.made ?? 0, trained: this.adversarialTrained, attacks: this.sat?.totals.attacks ?? 0 } }
+        : {}),
     };
   }
 
@@ -269,6 +274,10 @@ export class Trainer {
     if (optimizer) await this.optimizer.setWeights(await optimizer.getWeights());
     this.stepCount = state.steps;
     this.updateCount = state.updates;
+    if (state.sat) {
+      this.adversarialTrained = state.sat.trained;
+      if (this.sat) Object.assign(this.sat.totals, { made: state.sat.made, attacks: state.sat.attacks });
+    }
   }
 
   /**
