@@ -122,6 +122,17 @@ describe('Trainer sat', () => {
     assert.deepEqual(b.weights, a.weights);
   });
 
+  it('with microBatch, the attack and the training run in passes: same counts, losses by kind, no leak', async () => {
+    const sink = new AdversarialSink({ ratio: 0.25, lag: 1 });
+    const { records, tensors } = await train({ sat: { method: 'fgsm', epsilon: 8 / 255, sink }, microBatch: 2 }, 5, sink);
+    assert.deepEqual(records.map((r) => [r.images, r.sat!.batchAdversarial]), [[4, 0], [5, 1], [5, 1], [5, 1], [5, 1]]);
+    for (const r of records.slice(1)) assert.ok(Number.isFinite(r.sat!.lossAdversarial) && Number.isFinite(r.sat!.lossClean) && Number.isFinite(r.loss));
+    assert.deepEqual([records[4]!.sat!.made, records[4]!.sat!.trained], [5, 4]);
+    assert.equal(tensors[1], tensors[4]);
+    const inStep = await train({ sat: { method: 'fgsm' }, microBatch: 3 }, 2, undefined, false);
+    assert.deepEqual(inStep.records.map((r) => [r.sat!.batchAdversarial, r.sat!.made]), [[4, 4], [4, 8]]);
+  });
+
   it("a trainer loaded from another's state continues SAT's totals", async () => {
     const model = createModel('yolov4-tiny-nano', { classes: 2, seed: 5 });
     try {

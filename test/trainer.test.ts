@@ -14,6 +14,7 @@ import { initBackend } from '../src/tensor/backend.ts';
 import { registerTrainingKernels } from '../src/train/wasm-kernels.ts';
 import { createModel, modelTargetOptions } from '../src/train/models/index.ts';
 import { Trainer, type StepRecord } from '../src/train/trainer.ts';
+import type { Batch } from '../src/tensor/batch.ts';
 import { CosineAnnealingWarmupRestarts } from '../src/train/schedules.ts';
 import { COCO128 } from './helpers.ts';
 import { shapesDataset } from './shapes-dataset.ts';
@@ -87,11 +88,47 @@ describe('Trainer', () => {
     }
   });
 
+  it('microBatch: passes of at most m images whose gradients sum to the whole batch’s', async () => {
+    // A batch-norm-free model and a loss that is a per-image mean: the sum over passes of
+    // (mean × pass size) is exactly the whole batch's mean × its size.
+    const build = () => {
+      const m = tf.sequential({ layers: [tf.layers.conv2d({ inputShape: [8, 8, 3], filters: 2, kernelSize: 3, kernelInitializer: tf.initializers.glorotUniform({ seed: 4 }) })] });
+      return m;
+    };
+    const loss = (outputs: tf.Tensor[]) => ({ total: tf.mean(tf.square(outputs[0]!)) as tf.Scalar });
+    const images = tf.randomUniform([5, 8, 8, 3], 0, 1, 'float32', 9) as tf.Tensor4D;
+    const one = (): Batch => {
+      const zeros = tf.zeros([5, 1, 4]) as tf.Tensor3D;
+      const b = { images: tf.clone(images), boxes: zeros, classes: tf.zeros([5, 1], 'int32') as tf.Tensor2D, weights: tf.zeros([5, 1]) as tf.Tensor2D, flags: tf.zeros([5, 1], 'int32') as tf.Tensor2D, counts: tf.zeros([5], 'int32') as tf.Tensor1D, ids: ['a', 'b', 'c', 'd', 'e'], meta: [{}, {}, {}, {}, {}] as never, size: 5 };
+      return { ...b, dispose: () => tf.dispose([b.images, b.boxes, b.classes, b.weights, b.flags, b.counts]) };
+    };
+    const run = async (microBatch?: number) => {
+      const model = build();
+      const records: StepRecord[] = [];
+      const trainer = new Trainer({ model, loss, weightDecay: 0, optimizer: { kind: 'sgd', momentum: 0 }, schedule: new CosineAnnealingWarmupRestarts({ firstCycleSteps: 10, maxLr: 0.1, minLr: 0.1, warmupSteps: 0 }), log: (r) => records.push(r), ...(microBatch ? { microBatch } : {}) });
+      const before = tf.memory().numTensors;
+      await trainer.fit((async function* () { yield one(); yield one(); })(), { steps: 2 });
+      const weights = model.getWeights().map((w) => Array.from(w.dataSync()));
+      const leaked = tf.memory().numTensors - before;
+      trainer.dispose();
+      model.dispose();
+      return { weights, records, leaked };
+    };
+    const whole = await run();
+    const split = await run(2);
+    assert.deepEqual(split.records.map((r) => r.images), [5, 5]);
+    split.records.forEach((r, i) => assert.ok(Math.abs(r.loss - whole.records[i]!.loss) < 1e-6, `${r.loss} vs ${whole.records[i]!.loss}`));
+    split.weights.forEach((w, i) => w.forEach((v, k) => assert.ok(Math.abs(v - whole.weights[i]![k]!) < 1e-5, `weight ${i}[${k}]: ${v} vs ${whole.weights[i]![k]}`)));
+    assert.equal(split.leaked, whole.leaked, 'the passes leave no tensor behind');
+    images.dispose();
+  });
+
   it('validates its options at once', () => {
     assert.throws(() => new Trainer({} as never), /pass \{ model \}/);
     const model = createModel('yolov4-nano', { classes: 2 });
     assert.throws(() => new Trainer({ model, weightDecay: -1 }), /weightDecay must be ≥ 0/);
     assert.throws(() => new Trainer({ model, nominalBatch: 0.5 }), /whole number/);
+    assert.throws(() => new Trainer({ model, microBatch: 0 }), /microBatch must be ≥ 1/);
     model.dispose();
   });
 });

@@ -12,7 +12,7 @@
  *   them would cost a full extra backward pass for samples the queue then drops.
  * - Whether a batch is attacked (`p`) is a coin keyed by (seed, step), so a run repeats.
  */
-import type * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs';
 import { z } from 'zod';
 import { ConfigError } from '../core/errors.ts';
 import { Rng, RngDomain } from '../core/rng.ts';
@@ -107,7 +107,12 @@ export class SatStep {
   private readonly p: number;
   readonly totals: SatTotals = { made: 0, trained: 0, attacks: 0 };
 
-  constructor(options: SatOptions, private readonly loss: YoloLossOptions | undefined) {
+  /** `microBatch`: the most images per attack pass (the trainer's `microBatch`). */
+  constructor(
+    options: SatOptions,
+    private readonly loss: YoloLossOptions | undefined,
+    private readonly microBatch?: number,
+  ) {
     this.o = validate(schema, options, 'Trainer sat');
     this.method = this.o.method;
     this.sink = this.o.sink;
@@ -158,7 +163,27 @@ export class SatStep {
     }
   }
 
+  /** The attack, in passes of at most `microBatch` images (each image's x′ depends only on itself in inference mode). */
   private attack(model: tf.LayersModel, batch: Batch, progress: number | undefined): tf.Tensor4D {
+    const m = this.microBatch;
+    if (!m || batch.size <= m) return this.attackPass(model, batch, progress);
+    const parts: tf.Tensor4D[] = [];
+    try {
+      for (let start = 0; start < batch.size; start += m) {
+        const part = selectBatchRows(batch, Array.from({ length: Math.min(m, batch.size - start) }, (_, i) => start + i));
+        try {
+          parts.push(this.attackPass(model, part, progress));
+        } finally {
+          part.dispose();
+        }
+      }
+      return tf.concat(parts, 0);
+    } finally {
+      tf.dispose(parts);
+    }
+  }
+
+  private attackPass(model: tf.LayersModel, batch: Batch, progress: number | undefined): tf.Tensor4D {
     const loss = this.loss ?? {};
     if (this.method === 'fgsm') {
       return fgsmAdversarial(model, batch, { epsilon: this.o.epsilon, steps: this.o.steps, loss, batchNorm: this.o.batchNorm });
