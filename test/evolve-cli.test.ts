@@ -72,7 +72,7 @@ describe('freebies evolve', () => {
       close(r.fitness!, 0.1 * r.map50! + 0.9 * r.map!);
       // What the candidate trained with: the genes, all of them handed to the pipeline too.
       const meta = (await readCheckpointMetadata(path.join(out, 'candidates', `g${r.generation}-i${r.index}`, 'last'))).metadata as TrainMetadata;
-      assert.deepEqual([meta.step, meta.options.size, meta.model, meta.options.seed], [2, 64, 'yolov4-tiny-nano', 1]);
+      assert.deepEqual([meta.step, meta.options.size, meta.model, meta.options.seed, meta.options.microBatch], [2, 64, 'yolov4-tiny-nano', 1, 16]);
       assert.deepEqual([meta.options.lr, meta.options.batchSize, meta.options.hyperparameters.hsv_s], r.genes);
       assert.deepEqual(meta.options.hyperparameters, { lr: r.genes[0], batch: r.genes[1], hsv_s: r.genes[2] });
     }

@@ -66,6 +66,12 @@ export interface EvolveCommandOptions {
   model?: ModelName;
   /** Network input size. Default 320. */
   size?: number;
+  /**
+   * Most images per training pass of a candidate (Trainer `microBatch`, Darknet's
+   * subdivisions), so a large `batch` gene does not exhaust memory (the wasm backend's 4 GB
+   * end near 40 images of yolov4-tiny-nano at 320 px). Default 16; 0 trains whole batches.
+   */
+  microBatch?: number;
   /** Training budget per candidate in batches (default 100 when `epochs` is not given). */
   steps?: number;
   /** Training budget per candidate in epochs. */
@@ -146,9 +152,14 @@ export interface SavedEvolveOptions {
   steps: number | null;
   epochs: number | null;
   runner: string | null;
+  /** Most images per training pass (null: whole batches). Absent in searches saved before it existed (whole batches). */
+  microBatch?: number | null;
   /** Generation 0's first candidate: the defaults (see `baseline`), or null. */
   baseline?: Record<string, number> | null;
 }
+
+/** Most images per training pass of a candidate unless `microBatch` says otherwise. */
+export const DEFAULT_MICRO_BATCH = 16;
 
 /** The per-candidate budget when neither `steps` nor `epochs` is given. */
 export const DEFAULT_CANDIDATE_STEPS = 100;
@@ -181,6 +192,7 @@ export function checkEvolveOptions(o: EvolveCommandOptions): void {
   whole(o.epochs, 'epochs', 1);
   whole(o.workers, 'workers', 0);
   whole(o.concurrency, 'concurrency', 1);
+  whole(o.microBatch, 'micro-batch', 0, ' (0 trains whole batches)');
   if (o.seed !== undefined && !Number.isInteger(o.seed)) throw new ConfigError(`--seed must be a whole number, got ${o.seed}`);
   if (o.model !== undefined && !MODELS.includes(o.model)) throw new ConfigError(`--model must be one of ${MODELS.join(', ')}, got "${o.model}"`);
   if (o.size !== undefined && !(Number.isInteger(o.size) && o.size >= 32 && o.size % 32 === 0)) {
@@ -281,6 +293,7 @@ const FLAGS: Record<keyof Omit<SavedEvolveOptions, 'kind' | 'patience' | 'baseli
   steps: '--steps',
   epochs: '--epochs',
   runner: '--runner',
+  microBatch: '--micro-batch',
 };
 
 /** Resolve the options (with the saved ones when resuming); refuse a mismatch. */
@@ -314,11 +327,12 @@ async function resolveOptions(o: EvolveCommandOptions, out: string): Promise<{ s
     steps,
     epochs: o.epochs ?? (o.steps === undefined ? undefined : null),
     runner: abs(o.runner),
+    microBatch: o.microBatch === undefined ? undefined : o.microBatch === 0 ? null : o.microBatch,
   };
   if (prev) {
     for (const k of Object.keys(FLAGS) as (keyof typeof FLAGS)[]) {
       const g = given[k];
-      if (g === undefined || isDeepStrictEqual(g, prev[k])) continue;
+      if (g === undefined || isDeepStrictEqual(g, prev[k] ?? (k === 'microBatch' ? null : prev[k]))) continue;
       const show = (v: unknown) => (v === null ? 'none' : typeof v === 'object' ? JSON.stringify(v) : String(v));
       throw new ConfigError(
         `${out} holds a search started with ${FLAGS[k]} ${show(prev[k])}, but this run asks for ${show(g)}: ` +
@@ -347,6 +361,7 @@ async function resolveOptions(o: EvolveCommandOptions, out: string): Promise<{ s
     steps: o.steps ?? (o.epochs === undefined ? DEFAULT_CANDIDATE_STEPS : null),
     epochs: o.epochs ?? null,
     runner: given.runner ?? null,
+    microBatch: given.microBatch === undefined ? DEFAULT_MICRO_BATCH : given.microBatch,
     baseline: o.baseline === false ? null : baselineOf(space, { ...TRAIN_DEFAULTS, ...exported.defaults }),
   };
   return { saved, resumed: false };
@@ -479,6 +494,7 @@ export async function evolveCommand(o: EvolveCommandOptions): Promise<EvolveComm
           ...(saved.epochs !== null ? { epochs: saved.epochs } : {}),
           seed: saved.seed,
           ...(workers !== undefined ? { workers } : {}),
+          ...(saved.microBatch ? { microBatch: saved.microBatch } : {}),
           out: f.candidate(at.generation, at.index),
           ...(saved.runner !== null ? { runner: saved.runner } : {}),
         };

@@ -14,7 +14,7 @@ const USAGE = `freebies <command>
   preview <pipeline file> --data DIR --out FILE.png [--n 16] [--seed N] [--epoch N] [--cell PX]
           [--workers N] [--size N] [--batch-size N] [--limit N]
       Draw the first n samples the pipeline yields (boxes and class names) into one PNG grid.
-  train <pipeline file> --data DIR [--model yolov4-tiny] [--epochs N] [--steps N] [--batch-size 16]
+  train <pipeline file> --data DIR [--model yolov4-tiny] [--epochs N] [--steps N] [--batch-size 16] [--micro-batch M]
         [--size 608] [--workers N] [--seed 0] [--lr 0.01] [--weight-decay 5e-4] [--momentum 0.937]
         [--iou-threshold 0.213] [--out runs/train] [--val-data DIR] [--no-progress]
         [--sat fgsm|darknet [--sat-epsilon 0.008] [--sat-ratio 0.25] [--sat-steps 1] [--sat-in-step]
@@ -28,7 +28,7 @@ const USAGE = `freebies <command>
   evolve <pipeline file> --data DIR [--val-data DIR] [--generations 10] [--population 16] [--patience N]
          [--space FILE.json] [--seed 0] [--model yolov4-tiny-nano] [--size 320] [--steps 100 | --epochs N]
          [--workers N] [--out runs/evolve] [--concurrency CORES] [--queue redis://HOST:PORT [--name Q]]
-         [--runner MODULE] [--keep] [--no-baseline] [--no-progress]
+         [--micro-batch 16] [--runner MODULE] [--keep] [--no-baseline] [--no-progress]
   evolve --out OUT
       Genetic search of hyperparameters (default space: lr, batch, weightDecay, iouThreshold; --space
       or the pipeline's exported searchSpace adds any augmentation gain): each candidate trains
@@ -76,6 +76,7 @@ const TRAIN_OPTIONS = {
   epochs: { type: 'string' },
   steps: { type: 'string' },
   'batch-size': { type: 'string' },
+  'micro-batch': { type: 'string' },
   size: { type: 'string' },
   workers: { type: 'string' },
   seed: { type: 'string' },
@@ -128,6 +129,7 @@ const EVOLVE_OPTIONS = {
   name: { type: 'string' },
   runner: { type: 'string' },
   keep: { type: 'boolean' },
+  'micro-batch': { type: 'string' },
   'no-baseline': { type: 'boolean' },
   'no-progress': { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
@@ -215,6 +217,7 @@ async function main(argv: string[]): Promise<void> {
       epochs: int(v.epochs, 'epochs'),
       steps: int(v.steps, 'steps'),
       batchSize: int(v['batch-size'], 'batch-size'),
+      microBatch: int(v['micro-batch'], 'micro-batch'),
       size: int(v.size, 'size'),
       workers: int(v.workers, 'workers'),
       seed: int(v.seed, 'seed'),
@@ -269,6 +272,7 @@ async function main(argv: string[]): Promise<void> {
       name: v.name,
       runner: v.runner,
       keep: v.keep === true,
+      microBatch: int(v['micro-batch'], 'micro-batch'),
       baseline: !v['no-baseline'],
       progress: !v['no-progress'],
       signal: stop.signal,

@@ -70,6 +70,8 @@ export interface TrainOptions {
   steps?: number;
   /** Default 16. */
   batchSize?: number;
+  /** Most images per forward/backward pass (Trainer `microBatch`, Darknet's subdivisions). Default: the whole batch. */
+  microBatch?: number;
   /** Network input size, a multiple of 32. Default 608. */
   size?: number;
   workers?: number;
@@ -136,6 +138,7 @@ export interface RunOptions {
   epochs: number;
   steps: number | null;
   batchSize: number;
+  microBatch: number | null;
   size: number;
   workers: number | null;
   seed: number;
@@ -201,6 +204,7 @@ export function checkTrainOptions(o: TrainOptions): void {
   positive(o.epochs, 'epochs');
   positive(o.steps, 'steps');
   positive(o.batchSize, 'batch-size');
+  positive(o.microBatch, 'micro-batch');
   if (o.size !== undefined && !(Number.isInteger(o.size) && o.size >= 32 && o.size % 32 === 0)) {
     throw new ConfigError(`--size must be a multiple of 32 (the largest stride), ≥ 32, got ${o.size}`);
   }
@@ -340,6 +344,7 @@ export async function trainCommand(given: TrainOptions): Promise<TrainResult> {
     epochs,
     steps: given.steps ?? prev?.steps ?? null,
     batchSize,
+    microBatch: given.microBatch ?? prev?.microBatch ?? null,
     size: given.size ?? prev?.size ?? 608,
     workers: given.workers ?? prev?.workers ?? null,
     seed: given.seed ?? prev?.seed ?? 0,
@@ -384,7 +389,7 @@ export async function trainCommand(given: TrainOptions): Promise<TrainResult> {
   if (saved) {
     const loaded = await loadCheckpoint(given.resume!);
     model = loaded.model;
-    trainer = new Trainer({ model, sat, plannedUpdates: run.plannedUpdates, weightDecay: run.weightDecay, optimizer: { kind: 'sgd', momentum: run.momentum, nesterov: true } });
+    trainer = new Trainer({ model, sat, ...(run.microBatch ? { microBatch: run.microBatch } : {}), plannedUpdates: run.plannedUpdates, weightDecay: run.weightDecay, optimizer: { kind: 'sgd', momentum: run.momentum, nesterov: true } });
     await trainer.load(saved.trainer, loaded.optimizer);
     loaded.optimizer?.dispose();
   } else {
@@ -395,7 +400,7 @@ export async function trainCommand(given: TrainOptions): Promise<TrainResult> {
       minLr: run.lr / 100,
       warmupSteps: Math.min(100, Math.floor(run.plannedUpdates / 10)),
     });
-    trainer = new Trainer({ model, schedule, sat, plannedUpdates: run.plannedUpdates, weightDecay: run.weightDecay, optimizer: { kind: 'sgd', momentum: run.momentum, nesterov: true } });
+    trainer = new Trainer({ model, schedule, sat, ...(run.microBatch ? { microBatch: run.microBatch } : {}), plannedUpdates: run.plannedUpdates, weightDecay: run.weightDecay, optimizer: { kind: 'sgd', momentum: run.momentum, nesterov: true } });
   }
   const info = modelInfo(model);
   if (info.classes < classNames.length) throw new ConfigError(`the model has ${info.classes} classes but ${dataDir} has ${classNames.length}`);

@@ -59,6 +59,7 @@ export const candidateTaskSchema = z
     epochs: whole('epochs').min(1, 'epochs must be ≥ 1').optional(),
     seed: whole('seed'),
     workers: whole('workers').min(0, 'workers must be ≥ 0 (0 runs the pipeline inline)').optional(),
+    microBatch: whole('microBatch').min(1, 'microBatch must be ≥ 1').optional(),
     out: absolute('out'),
     runner: absolute('runner').optional(),
   })
@@ -109,6 +110,7 @@ export const runCandidate: RunCandidate = async (given: CandidateTask): Promise<
     size: task.size,
     seed: task.seed,
     ...(task.workers !== undefined ? { workers: task.workers } : {}),
+    ...(task.microBatch !== undefined ? { microBatch: task.microBatch } : {}),
     ...(task.steps !== undefined ? { steps: task.steps } : {}),
     ...(task.epochs !== undefined ? { epochs: task.epochs } : {}),
     ...(h.lr !== undefined ? { lr: h.lr } : {}),

@@ -29,6 +29,8 @@ export interface CandidateTask {
   epochs?: number;
   /** The training seed: the same for every candidate, so fitness differences come from the genes. */
   seed: number;
+  /** Most images per training pass (Trainer `microBatch`): a large `batch` gene then fits in memory. */
+  microBatch?: number;
   /** Worker threads of the candidate's pipeline (0 inline). */
   workers?: number;
   /** A folder of the candidate's own (checkpoint, log); created by the runner. */
