@@ -10,8 +10,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import sharp from 'sharp';
-import { FONT, glyph, measureText } from '../render/font.ts';
-import { formatTick, niceAxis } from '../train/plot.ts';
+import { measureText } from '../render/font.ts';
+import { median } from '../bench/stats.ts';
+import { escapeXml, formatTick, niceAxis, svgText, type TextMode } from '../train/plot.ts';
 import type { EvaluationRecord } from './log.ts';
 import type { Individual } from './operators.ts';
 
@@ -54,20 +55,13 @@ export function fitnessPoints(populations: readonly (readonly Individual[])[], r
   return out;
 }
 
-const median = (xs: number[]): number | undefined => {
-  if (xs.length === 0) return undefined;
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-};
-
 /** Best and median fitness per generation (generations in order, none skipped). */
 export function summarizeGenerations(points: readonly FitnessPoint[]): GenerationSummary[] {
   const n = points.reduce((m, p) => Math.max(m, p.generation + 1), 0);
   return Array.from({ length: n }, (_, generation) => {
     const here = points.filter((p) => p.generation === generation);
     const ok = here.flatMap((p) => (p.fitness === null ? [] : [p.fitness]));
-    return { generation, candidates: here.length, failed: here.length - ok.length, best: ok.length ? Math.max(...ok) : undefined, median: median(ok) };
+    return { generation, candidates: here.length, failed: here.length - ok.length, best: ok.length ? Math.max(...ok) : undefined, median: ok.length ? median(ok) : undefined };
   });
 }
 
@@ -82,34 +76,7 @@ const MEDIAN = '#1f77b4';
 const DOT = '#2ca02c';
 const FAILED = '#b00020';
 
-const escapeXml = (s: string): string =>
-  s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 const f1 = (v: number): string => String(Math.round(v * 10) / 10);
-
-/**
- * Text centred vertically on y: a real `<text>` for the page, or in bitmap mode our font's
- * pixels as one path (sharp's librsvg then needs no font).
- */
-function label(bitmap: boolean, s: string, x: number, y: number, o: { anchor?: 'start' | 'middle' | 'end'; color?: string; size?: number; bold?: boolean; rotate?: boolean } = {}): string {
-  const anchor = o.anchor ?? 'start';
-  const color = o.color ?? INK;
-  if (!bitmap) {
-    const rot = o.rotate ? ` transform="rotate(-90 ${x} ${y})"` : '';
-    return `<text x="${x}" y="${y}" text-anchor="${anchor}" dominant-baseline="middle" font-size="${o.size ?? 11}"${o.bold ? ' font-weight="bold"' : ''} fill="${color}"${rot}>${escapeXml(s)}</text>`;
-  }
-  const { width } = measureText(s, 1);
-  const dx = anchor === 'start' ? 0 : anchor === 'middle' ? -Math.round(width / 2) : -width;
-  let d = '';
-  for (let i = 0; i < s.length; i++) {
-    const rows = glyph(s[i]!);
-    for (let r = 0; r < FONT.height; r++) {
-      for (let c = 0; c < FONT.width; c++) if ((rows[r]! >> (FONT.width - 1 - c)) & 1) d += `M${dx + i * FONT.advance + c} ${r - 4}h1v1h-1z`;
-    }
-  }
-  if (d === '') return '';
-  const t = `translate(${Math.round(x)} ${Math.round(y)})${o.rotate ? ' rotate(-90)' : ''}`;
-  return `<path transform="${t}" fill="${color}" shape-rendering="crispEdges" d="${d}"/>`;
-}
 
 /** Options of {@link renderFitnessSvg} and {@link plotFitness}. */
 export interface FitnessPlotOptions {
@@ -134,6 +101,7 @@ export function renderFitnessSvg(points: readonly FitnessPoint[], options: Fitne
   const W = options.width ?? 640;
   const H = options.height ?? 360;
   const bitmap = options.bitmap ?? false;
+  const mode: TextMode = bitmap ? 'bitmap' : 'text';
   const gens = summarizeGenerations(points);
   const PW = W - MARGIN.left - MARGIN.right;
   const PH = H - MARGIN.top - MARGIN.bottom;
@@ -150,17 +118,17 @@ export function renderFitnessSvg(points: readonly FitnessPoint[], options: Fitne
   for (const t of ya.ticks) {
     const y = f1(py(t));
     out.push(`<line x1="${MARGIN.left}" x2="${MARGIN.left + PW}" y1="${y}" y2="${y}" stroke="${GRID}"/>`);
-    out.push(label(bitmap, formatTick(t, ya.step), MARGIN.left - 7, py(t), { anchor: 'end', color: MUTED, size: 10 }));
+    out.push(svgText(mode, formatTick(t, ya.step), MARGIN.left - 7, py(t), { anchor: 'end', color: MUTED, size: 10 }));
   }
   for (const t of xa.ticks) {
     const x = f1(px(t));
     out.push(`<line x1="${x}" x2="${x}" y1="${MARGIN.top}" y2="${MARGIN.top + PH}" stroke="${GRID}"/>`);
-    out.push(label(bitmap, formatTick(t, xa.step), px(t), MARGIN.top + PH + 13, { anchor: 'middle', color: MUTED, size: 10 }));
+    out.push(svgText(mode, formatTick(t, xa.step), px(t), MARGIN.top + PH + 13, { anchor: 'middle', color: MUTED, size: 10 }));
   }
   out.push(`<path d="M${MARGIN.left} ${MARGIN.top}V${MARGIN.top + PH}H${MARGIN.left + PW}" fill="none" stroke="${INK}" stroke-width="1.2"/>`);
-  out.push(label(bitmap, 'generation', MARGIN.left + PW / 2, H - 10, { anchor: 'middle' }));
-  out.push(label(bitmap, 'fitness', 14, MARGIN.top + PH / 2, { anchor: 'middle', rotate: true }));
-  out.push(label(bitmap, options.title ?? 'Fitness per generation', MARGIN.left, 13, { size: 13, bold: true }));
+  out.push(svgText(mode, 'generation', MARGIN.left + PW / 2, H - 10, { anchor: 'middle' }));
+  out.push(svgText(mode, 'fitness', 14, MARGIN.top + PH / 2, { anchor: 'middle', rotate: true }));
+  out.push(svgText(mode, options.title ?? 'Fitness per generation', MARGIN.left, 13, { size: 13, bold: true }));
   // Legend, top right.
   let lx = W - MARGIN.right;
   for (const [text, mark] of [
@@ -170,7 +138,7 @@ export function renderFitnessSvg(points: readonly FitnessPoint[], options: Fitne
     ['best', (x: number) => `<line x1="${x - 8}" x2="${x + 8}" y1="28" y2="28" stroke="${BEST}" stroke-width="2"/>`],
   ] as const) {
     lx -= bitmap ? measureText(text).width : text.length * 6;
-    out.push(label(bitmap, text, lx, 28, { size: 10 }));
+    out.push(svgText(mode, text, lx, 28, { size: 10 }));
     lx -= 14;
     out.push(mark(lx));
     lx -= 16;

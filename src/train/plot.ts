@@ -345,10 +345,12 @@ function thin(points: readonly [number, number][], max: number): [number, number
 // ---------------------------------------------------------------------------------------
 // SVG
 
-const escapeXml = (s: string): string =>
+/** `s` with XML's special characters escaped (for SVG text and attributes). */
+export const escapeXml = (s: string): string =>
   s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 
-type TextMode = 'text' | 'bitmap';
+/** How {@link svgText} writes text: a `<text>` element, or our font's pixels as a path (no font needed to rasterise). */
+export type TextMode = 'text' | 'bitmap';
 type Anchor = 'start' | 'middle' | 'end';
 
 const INK = '#222';
@@ -361,7 +363,7 @@ const PALETTE = ['#1f77b4', '#d62728', '#2ca02c', '#9467bd', '#ff7f0e', '#17becf
  * path (our font, so no font is needed to rasterise it); x and y are rounded so the
  * squares fall on whole pixels.
  */
-function text(mode: TextMode, s: string, x: number, y: number, o: { anchor?: Anchor; color?: string; size?: number; rotate?: boolean; bold?: boolean } = {}): string {
+export function svgText(mode: TextMode, s: string, x: number, y: number, o: { anchor?: Anchor; color?: string; size?: number; rotate?: boolean; bold?: boolean } = {}): string {
   const anchor = o.anchor ?? 'start';
   const color = o.color ?? INK;
   if (mode === 'text') {
@@ -450,19 +452,19 @@ function chartBody(spec: ChartSpec, mode: TextMode, W: number, H: number, maxPoi
     const y = f1(py(t));
     out.push(`<line x1="${MARGIN.left}" x2="${MARGIN.left + PW}" y1="${y}" y2="${y}" stroke="${GRID}" stroke-width="1"/>`);
     out.push(`<line x1="${MARGIN.left - 4}" x2="${MARGIN.left}" y1="${y}" y2="${y}" stroke="${INK}" stroke-width="1"/>`);
-    out.push(text(mode, formatTick(t, ya.step), MARGIN.left - 7, py(t), { anchor: 'end', color: MUTED, size: 10 }));
+    out.push(svgText(mode, formatTick(t, ya.step), MARGIN.left - 7, py(t), { anchor: 'end', color: MUTED, size: 10 }));
   }
   for (const t of xa.ticks) {
     const x = f1(px(t));
     out.push(`<line x1="${x}" x2="${x}" y1="${MARGIN.top}" y2="${MARGIN.top + PH}" stroke="${GRID}" stroke-width="1"/>`);
     out.push(`<line x1="${x}" x2="${x}" y1="${MARGIN.top + PH}" y2="${MARGIN.top + PH + 4}" stroke="${INK}" stroke-width="1"/>`);
-    out.push(text(mode, formatTick(t, xa.step), px(t), MARGIN.top + PH + 13, { anchor: 'middle', color: MUTED, size: 10 }));
+    out.push(svgText(mode, formatTick(t, xa.step), px(t), MARGIN.top + PH + 13, { anchor: 'middle', color: MUTED, size: 10 }));
   }
   // Axes.
   out.push(`<path d="M${MARGIN.left} ${MARGIN.top}V${MARGIN.top + PH}H${MARGIN.left + PW}" fill="none" stroke="${INK}" stroke-width="1.2"/>`);
-  out.push(text(mode, 'step', MARGIN.left + PW / 2, H - 9, { anchor: 'middle', size: 11 }));
-  out.push(text(mode, spec.yLabel, 13, MARGIN.top + PH / 2, { anchor: 'middle', rotate: true, size: 11 }));
-  out.push(text(mode, spec.title, MARGIN.left, 12, { size: 13, bold: true }));
+  out.push(svgText(mode, 'step', MARGIN.left + PW / 2, H - 9, { anchor: 'middle', size: 11 }));
+  out.push(svgText(mode, spec.yLabel, 13, MARGIN.top + PH / 2, { anchor: 'middle', rotate: true, size: 11 }));
+  out.push(svgText(mode, spec.title, MARGIN.left, 12, { size: 13, bold: true }));
   // Legend: top right, one swatch per labelled series.
   let lx = W - MARGIN.right;
   const legend: string[] = [];
@@ -470,7 +472,7 @@ function chartBody(spec: ChartSpec, mode: TextMode, W: number, H: number, maxPoi
     if (s.label === '') continue;
     const tw = mode === 'bitmap' ? measureText(s.label, 1).width : s.label.length * 6.2;
     lx -= tw;
-    legend.push(text(mode, s.label, lx, 26, { size: 10, color: INK }));
+    legend.push(svgText(mode, s.label, lx, 26, { size: 10, color: INK }));
     lx -= 22;
     legend.push(`<line x1="${lx}" x2="${lx + 16}" y1="26" y2="26" stroke="${s.color}" stroke-width="${Math.max(2, s.width)}"${s.opacity ? ` stroke-opacity="${s.opacity}"` : ''}/>`);
     lx -= 12;
@@ -741,8 +743,8 @@ export function renderTrainingPlotSheet(records: readonly object[] | ParsedTrain
   const header = 20 + 14 * lines.length;
   const height = header + rows * o.H + (rows + 1) * gap;
   const parts: string[] = [`<rect width="${width}" height="${height}" fill="#f2f2f2"/>`];
-  parts.push(text('bitmap', options.title ?? 'Training run', gap, 12, { color: INK }));
-  lines.forEach((l, i) => parts.push(text('bitmap', l, gap, 28 + 14 * i, { color: MUTED })));
+  parts.push(svgText('bitmap', options.title ?? 'Training run', gap, 12, { color: INK }));
+  lines.forEach((l, i) => parts.push(svgText('bitmap', l, gap, 28 + 14 * i, { color: MUTED })));
   specs.forEach((spec, i) => {
     const x = gap + (i % cols) * (o.W + gap);
     const y = header + gap + Math.floor(i / cols) * (o.H + gap);
