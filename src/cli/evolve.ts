@@ -32,12 +32,12 @@ import { isDeepStrictEqual } from 'node:util';
 import { pathToFileURL } from 'node:url';
 import { ConfigError } from '../core/errors.ts';
 import { clipValues, DEFAULT_SEARCH_SPACE, parseSearchSpace, toRecord, type Gene, type SearchSpace } from '../evolve/genes.ts';
-import { TRAIN_DEFAULTS } from './train.ts';
+import { freshOut, TRAIN_DEFAULTS } from './train.ts';
 import { evolve, readLog, type EvaluationRecord, type EvolveResult } from '../evolve/log.ts';
 import { yoloFitness, type Individual } from '../evolve/operators.ts';
 import { fitnessPoints, plotFitness, type FitnessPlotResult } from '../evolve/plot.ts';
 import type { CandidateTask, Evaluator } from '../evolve/task.ts';
-import type { ModelName } from '../train/models/index.ts';
+import { MODEL_PRESETS, type ModelName } from '../train/models/index.ts';
 import { ProgressBar } from './progress.ts';
 
 /** Options of {@link evolveCommand} (the flags of `freebies evolve`). */
@@ -164,7 +164,7 @@ export const DEFAULT_MICRO_BATCH = 16;
 /** The per-candidate budget when neither `steps` nor `epochs` is given. */
 export const DEFAULT_CANDIDATE_STEPS = 100;
 
-const MODELS = ['yolov4', 'yolov4-tiny', 'yolov4-nano', 'yolov4-tiny-nano'];
+const MODELS = Object.keys(MODEL_PRESETS);
 
 const whole = (v: number | undefined, flag: string, min: number, what = '') => {
   if (v !== undefined && !(Number.isInteger(v) && v >= min)) throw new ConfigError(`--${flag} must be a whole number ≥ ${min}${what}, got ${v}`);
@@ -271,13 +271,6 @@ async function pipelineExports(pipeline: string): Promise<{ space?: Gene[]; defa
 function baselineOf(space: SearchSpace, defaults: Readonly<Record<string, number>>): Record<string, number> | null {
   if (!space.every((g) => typeof defaults[g.name] === 'number')) return null;
   return toRecord(space, clipValues(space, space.map((g) => defaults[g.name]!)));
-}
-
-/** `base`, or the first of `base-2`, `base-3`, … that is free (train's rule). */
-function freshOut(base: string): string {
-  const empty = (d: string) => !fs.existsSync(d) || fs.readdirSync(d).length === 0;
-  if (empty(base)) return base;
-  for (let i = 2; ; i++) if (empty(`${base}-${i}`)) return `${base}-${i}`;
 }
 
 const FLAGS: Record<keyof Omit<SavedEvolveOptions, 'kind' | 'patience' | 'baseline'>, string> = {

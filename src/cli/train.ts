@@ -236,8 +236,8 @@ export function checkTrainOptions(o: TrainOptions): void {
   }
 }
 
-/** `runs/train`, or the first of `runs/train-2`, `-3`, … that is free. */
-function freshOut(base: string): string {
+/** `base` (e.g. `runs/train`), or the first of `base-2`, `-3`, … that is free. */
+export function freshOut(base: string): string {
   const empty = (d: string) => !fs.existsSync(d) || fs.readdirSync(d).length === 0;
   if (empty(base)) return base;
   for (let i = 2; ; i++) if (empty(`${base}-${i}`)) return `${base}-${i}`;
