@@ -29,10 +29,10 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
-import { pathToFileURL } from 'node:url';
 import { ConfigError } from '../core/errors.ts';
 import { clipValues, DEFAULT_SEARCH_SPACE, parseSearchSpace, toRecord, type Gene, type SearchSpace } from '../evolve/genes.ts';
 import { freshOut, TRAIN_DEFAULTS } from './train.ts';
+import { importModule } from './pipeline-file.ts';
 import { evolve, readLog, type EvaluationRecord, type EvolveResult } from '../evolve/log.ts';
 import { yoloFitness, type Individual } from '../evolve/operators.ts';
 import { fitnessPoints, plotFitness, type FitnessPlotResult } from '../evolve/plot.ts';
@@ -251,11 +251,7 @@ function checkTrainingGenes(space: SearchSpace, where: string): void {
 
 /** The pipeline file's exported `searchSpace` and `HYPERPARAMETERS` (its defaults by name), if it has them. */
 async function pipelineExports(pipeline: string): Promise<{ space?: Gene[]; defaults?: Record<string, number> }> {
-  if (/\.[cm]?ts$/.test(pipeline)) {
-    const { register } = await import('tsx/esm/api');
-    register();
-  }
-  const mod = (await import(pathToFileURL(pipeline).href)) as { searchSpace?: unknown; HYPERPARAMETERS?: unknown };
+  const mod = await importModule(pipeline);
   const h = mod.HYPERPARAMETERS;
   const defaults =
     h && typeof h === 'object' && Object.values(h).every((v) => typeof v === 'number' && Number.isFinite(v)) ? (h as Record<string, number>) : undefined;

@@ -44,15 +44,24 @@ export interface PipelineFileOptions {
 /** A pipeline file's default export. */
 export type PipelineFactory = (options: PipelineFileOptions) => Pipeline<unknown>;
 
+/**
+ * Import a module given by path (resolved against the working directory) or file: URL;
+ * TypeScript files load through tsx, also from the built package, so users write them as-is.
+ */
+export async function importModule(file: string): Promise<Record<string, unknown>> {
+  const href = file.startsWith('file:') ? file : pathToFileURL(path.resolve(file)).href;
+  if (/\.[cm]?ts$/.test(href)) {
+    const { register } = await import('tsx/esm/api');
+    register();
+  }
+  return (await import(href)) as Record<string, unknown>;
+}
+
 /** Import a pipeline file and return its factory; fails with a message that says what to fix. */
 export async function loadPipelineFile(file: string): Promise<PipelineFactory> {
   const abs = path.resolve(file);
   if (!fs.existsSync(abs)) throw new ConfigError(`no pipeline file at "${abs}": pass a file such as pipelines/basic.ts`);
-  if (/\.[cm]?ts$/.test(abs)) {
-    const { register } = await import('tsx/esm/api');
-    register();
-  }
-  const mod = (await import(pathToFileURL(abs).href)) as { default?: unknown };
+  const mod = await importModule(abs);
   if (typeof mod.default !== 'function') {
     throw new ConfigError(
       `${file}: the default export must be a function (options) => pipeline, e.g. ` +

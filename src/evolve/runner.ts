@@ -4,6 +4,7 @@
  */
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { importModule } from '../cli/pipeline-file.ts';
 import type { RunCandidate } from './task.ts';
 
 const loaded = new Map<string, Promise<RunCandidate>>();
@@ -20,11 +21,7 @@ export function loadRunner(runner?: string): Promise<RunCandidate> {
   let p = loaded.get(href);
   if (!p) {
     p = (async () => {
-      if (/\.[cm]?ts$/.test(href)) {
-        const { register } = await import('tsx/esm/api');
-        register();
-      }
-      const mod = (await import(href)) as { runCandidate?: unknown; default?: unknown };
+      const mod = await importModule(href);
       const run = mod.runCandidate ?? mod.default;
       if (typeof run !== 'function') throw new Error(`${runner}: export a function runCandidate(task) => Promise<{ map50, map, steps, wallMs }>`);
       return run as RunCandidate;
