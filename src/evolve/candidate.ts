@@ -7,9 +7,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
-import type * as tf from '@tensorflow/tfjs';
 import { validate } from '../stream/options.ts';
-import type { Batch } from '../tensor/batch.ts';
 import { MODEL_PRESETS, type ModelName } from '../train/models/index.ts';
 import type { CandidateResult, CandidateTask, RunCandidate } from './task.ts';
 
@@ -98,7 +96,7 @@ export const runCandidate: RunCandidate = async (given: CandidateTask): Promise<
   const started = performance.now();
   const h = task.hyperparameters;
   // Loaded here, not at the top: a child that runs a test runner never pays for tfjs.
-  const { trainCommand, evalLayers, VAL_PIPELINE } = await import('../cli/train.ts');
+  const { trainCommand, TRAIN_DEFAULTS } = await import('../cli/train.ts');
   fs.mkdirSync(task.out, { recursive: true });
   clearAttempt(task.out);
   const batchSize = h.batch;
@@ -126,31 +124,13 @@ export const runCandidate: RunCandidate = async (given: CandidateTask): Promise<
   let metrics: { map50: number; map: number };
   const last = run.validations.at(-1);
   if (last && last.step === run.steps) metrics = { map50: last.map50, map: last.map };
-  else metrics = await evaluateCheckpoint(run.checkpoint, task, batchSize ?? 16, { evalLayers, VAL_PIPELINE });
+  else {
+    // the final checkpoint on the validation set, as `freebies evaluate` (and train's validation) score it
+    const { evaluateCommand } = await import('../cli/evaluate.ts');
+    metrics = await evaluateCommand({ weights: run.checkpoint, data: task.valData, size: task.size, batchSize: batchSize ?? TRAIN_DEFAULTS.batch, workers: task.workers, print: false });
+  }
   if (!(metrics.map >= 0 && metrics.map50 >= 0)) {
     throw new Error(`${task.valData}: the validation set has no ground-truth boxes (mAP ${metrics.map}), so it cannot score candidates; pass a --val-data with labels`);
   }
   return { map50: metrics.map50, map: metrics.map, steps: run.steps, wallMs: performance.now() - started };
 };
-
-/** mAP of the checkpoint at `dir` on the task's validation set, as `freebies train` validates. */
-async function evaluateCheckpoint(
-  dir: string,
-  task: CandidateTask,
-  batchSize: number,
-  train: { evalLayers: (m: tf.LayersModel) => { stride: number; anchors: number[][] }[]; VAL_PIPELINE: string },
-): Promise<{ map50: number; map: number }> {
-  const [{ loadCheckpoint }, { evaluateModel }, { loadPipelineFile }] = await Promise.all([
-    import('../train/checkpoint.ts'),
-    import('../train/evaluate.ts'),
-    import('../cli/pipeline-file.ts'),
-  ]);
-  const { model } = await loadCheckpoint(dir, { optimizer: false });
-  try {
-    const val = (await loadPipelineFile(train.VAL_PIPELINE))({ data: task.valData, seed: task.seed, workers: task.workers, size: task.size, batchSize });
-    const m = await evaluateModel(model, val as unknown as AsyncIterable<Batch>, { layers: train.evalLayers(model) });
-    return { map50: m.map50, map: m.map };
-  } finally {
-    model.dispose();
-  }
-}
