@@ -138,6 +138,13 @@ export function collate(b: SampleBatch): Batch {
   };
 }
 
+/** Rows 0..n−1 in consecutive runs of at most `m` (the passes of a micro-batched step). */
+export function rowChunks(n: number, m: number): number[][] {
+  const out: number[][] = [];
+  for (let start = 0; start < n; start += m) out.push(Array.from({ length: Math.min(m, n - start) }, (_, i) => start + i));
+  return out;
+}
+
 /**
  * The images `rows` of `batch` (in that order) as a batch of their own: every tensor, its
  * targets, ids and meta gathered along the batch axis. The result owns new tensors (its

@@ -19,7 +19,7 @@ import { Rng, RngDomain } from '../core/rng.ts';
 import type { Sample } from '../core/types.ts';
 import { isAdversarialSink, type AdversarialSink } from '../stream/adversarial-sink.ts';
 import { validate } from '../stream/options.ts';
-import { selectBatchRows, type Batch } from '../tensor/batch.ts';
+import { rowChunks, selectBatchRows, type Batch } from '../tensor/batch.ts';
 import type { YoloLossOptions } from './loss.ts';
 import { darknetAdversarial, fgsmAdversarial, toAdversarialSamples, type AttackBatchNorm } from './sat.ts';
 
@@ -169,8 +169,8 @@ export class SatStep {
     if (!m || batch.size <= m) return this.attackPass(model, batch, progress);
     const parts: tf.Tensor4D[] = [];
     try {
-      for (let start = 0; start < batch.size; start += m) {
-        const part = selectBatchRows(batch, Array.from({ length: Math.min(m, batch.size - start) }, (_, i) => start + i));
+      for (const rows of rowChunks(batch.size, m)) {
+        const part = selectBatchRows(batch, rows);
         try {
           parts.push(this.attackPass(model, part, progress));
         } finally {

@@ -12,7 +12,7 @@ import fs from 'node:fs';
 import * as tf from '@tensorflow/tfjs';
 import { z } from 'zod';
 import { ConfigError } from '../core/errors.ts';
-import { selectBatchRows, type Batch } from '../tensor/batch.ts';
+import { rowChunks, selectBatchRows, type Batch } from '../tensor/batch.ts';
 import { validate } from '../stream/options.ts';
 import { yoloLoss, type YoloLossOptions } from './loss.ts';
 import { modelInfo, setDropBlockProgress, startCmbnStep } from './models/index.ts';
@@ -425,8 +425,7 @@ export class Trainer {
     let value = 0;
     const logged: Record<string, number> = {};
     const kind = { adversarial: 0, clean: 0, nAdversarial: 0, nClean: 0 };
-    for (let start = 0; start < batch.size; start += m) {
-      const rows = Array.from({ length: Math.min(m, batch.size - start) }, (_, i) => start + i);
+    for (const rows of rowChunks(batch.size, m)) {
       const part = selectBatchRows(batch, rows);
       try {
         const adv = rows.map((r, i) => (adversarial.includes(r) ? i : -1)).filter((i) => i >= 0);
